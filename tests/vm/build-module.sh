@@ -1,0 +1,22 @@
+#!/bin/sh
+# build-module.sh KVER OUTDIR: builds exeflow.ko for KVER in OUTDIR (a
+# private copy of kmod/ and include/, so builds for different kernels never
+# share objects). Prints the path of the module.
+set -eu
+kver=$1 out=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kdir=/lib/modules/$kver/build
+rm -rf "$out"
+mkdir -p "$out"
+cp -r "$top/kmod" "$top/include" "$out/"
+sh "$out/kmod/gen-compat.sh" "$kdir" "$out/kmod" >"$out/build.log" 2>&1
+if ! make -C "$kdir" M="$out/kmod" W=1 modules >>"$out/build.log" 2>&1; then
+	cat "$out/build.log" >&2
+	echo "build-module: exeflow.ko failed to build for $kver" >&2
+	exit 1
+fi
+if grep -E 'warning:' "$out/build.log" >&2; then
+	echo "build-module: warnings building for $kver" >&2
+	exit 1
+fi
+echo "$out/kmod/exeflow.ko"

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The guest's /init: runs each scenario of /exeflow/run-list under a time
+# limit, unloads the module after each, and brackets everything with
+# markers that tests/vm/run.sh reads from the serial console.
+export PATH=/exeflow/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /sys/fs/cgroup /run/netns
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+hostname exeflow-guest
+ip link set lo up
+for m in /exeflow/modules/*.ko; do
+	[ -e "$m" ] && insmod "$m"
+done
+
+limit=$(sed -n 's/.*exeflow.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
+echo "EXEFLOW-BOOTED $(uname -r)"
+while read -r s; do
+	echo "EXEFLOW-BEGIN $s"
+	(cd /tmp && timeout "${limit:-300}" sh "/exeflow/scenarios/$s")
+	rc=$?
+	# Scenarios may leave the module loaded; unloading must always work.
+	if [ -d /sys/module/exeflow ]; then
+		pkill exeflowd 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			pgrep exeflowd >/dev/null || break
+			sleep 1
+		done
+		rmmod exeflow || echo "EXEFLOW-UNLOAD-FAILED $s"
+	fi
+	[ -d /sys/module/exeflow ] && echo "EXEFLOW-UNLOAD-FAILED $s"
+	echo "EXEFLOW-END $s rc=$rc"
+done </exeflow/run-list
+echo "EXEFLOW-DMESG-BEGIN"
+dmesg
+echo "EXEFLOW-DMESG-END"
+echo "EXEFLOW-DONE"
+poweroff -f

@@ -1,0 +1,49 @@
+#!/bin/sh
+# run.sh KVER MODULE_KO LOG SCENARIO...
+# Boots Debian's KVER kernel under QEMU (TCG) with the module and the given
+# scenarios, and decides pass/fail from the serial log: every scenario must
+# end with rc=0, the module must unload, and the kernel must not report a
+# WARNING, BUG, Oops or panic.
+set -u
+kver=$1 ko=$2 log=$3
+shift 3
+vm=$(cd "$(dirname "$0")" && pwd)
+kernel=${VM_KERNEL_IMAGE:-/boot/vmlinuz-$kver}
+limit=${VM_SCENARIO_TIMEOUT:-600}
+initrd=$(mktemp "${TMPDIR:-/tmp}/exeflow-initrd.XXXXXX")
+trap 'rm -f "$initrd"' EXIT
+
+[ -r "$kernel" ] || { echo "run.sh: no kernel image $kernel" >&2; exit 1; }
+sh "$vm/mkinitrd.sh" "$kver" "$ko" "$initrd" "$@" || exit 1
+
+# The whole boot is bounded too: scenarios' limits plus a generous margin
+# for TCG boots on a loaded machine.
+total=$(( limit * $# + 300 ))
+: >"$log"
+timeout "$total" qemu-system-x86_64 -m "${VM_MEM:-1024}" -smp 2 \
+	-display none -monitor none -no-reboot \
+	-serial "file:$log" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 exeflow.timeout=$limit ${VM_APPEND:-}" \
+	</dev/null
+qrc=$?
+
+status=0
+[ "$qrc" = 0 ] || { echo "run.sh: qemu exited with $qrc (124 = time limit)"; status=1; }
+grep -q '^EXEFLOW-DONE' "$log" || { echo "run.sh: guest did not finish"; status=1; }
+for s in "$@"; do
+	name=$(basename "$s")
+	if ! grep -q "^EXEFLOW-END $name rc=0" "$log"; then
+		echo "run.sh: scenario $name failed"
+		status=1
+	fi
+done
+if grep -q '^EXEFLOW-UNLOAD-FAILED' "$log"; then
+	echo "run.sh: module did not unload"
+	status=1
+fi
+if grep -nE 'WARNING:|BUG:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|kmemleak:.*unreferenced|possible circular locking|sleeping function called|Invalid wait context|Slab cache still has objects' "$log"; then
+	echo "run.sh: kernel reported a problem"
+	status=1
+fi
+exit $status
