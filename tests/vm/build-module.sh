@@ -8,7 +8,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 kdir=/lib/modules/$kver/build
 rm -rf "$out"
 mkdir -p "$out"
-cp -r "$top/kmod" "$top/include" "$out/"
+# Sources only: objects left by an in-tree build for another kernel must
+# never be picked up.
+(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+	--exclude='*.mod.c' --exclude='.*.cmd' --exclude='Module.symvers' \
+	--exclude='modules.order' --exclude='compat-generated.h' kmod include) |
+	(cd "$out" && tar -xf -)
 sh "$out/kmod/gen-compat.sh" "$kdir" "$out/kmod" >"$out/build.log" 2>&1
 if ! make -C "$kdir" M="$out/kmod" W=1 modules >>"$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2

@@ -25,9 +25,9 @@ while read -r s; do
 	rc=$?
 	# Scenarios may leave the module loaded; unloading must always work.
 	if [ -d /sys/module/exeflow ]; then
-		pkill exeflowd 2>/dev/null
+		killall exeflowd 2>/dev/null
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			pgrep exeflowd >/dev/null || break
+			pidof exeflowd >/dev/null || break
 			sleep 1
 		done
 		rmmod exeflow || echo "EXEFLOW-UNLOAD-FAILED $s"

@@ -10,6 +10,7 @@ shift 3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 vm=$top/tests/vm
 root=$(mktemp -d "${TMPDIR:-/tmp}/exeflow-initrd.XXXXXX")
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/bin "$root"/sbin "$root"/usr/bin "$root"/usr/sbin \

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One module record plus its executable's hashes -> one nfdump flow in the
+ * attribution profile (DESIGN.md §5): user in EXnselUser, comm and exe path
+ * in the NBAR table, everything in the EXlabel.
+ */
+#ifndef EXEFLOW_FLOWCONV_H
+#define EXEFLOW_FLOWCONV_H
+
+#include <stdint.h>
+
+#include "exehash.h"
+#include "hashcache.h"
+#include "label.h"
+#include "nfrecord.h"
+#include "record.h"
+#include "username.h"
+
+/* Storage the nfw_flow's pointers refer to. */
+struct flowconv_buf {
+	char label[LBL_MAX];
+	char user[EF_USER_LEN];
+	uint8_t app_id[NFR_APP_ID_LEN];
+	char md5[2 * EXEHASH_MD5_LEN + 1];
+	char sha256[2 * EXEHASH_SHA256_LEN + 1];
+};
+
+/* @hash may be NULL (no hash known). Returns 0, or -1 if the label could
+ * not be built (then the flow is still valid, without label). */
+int flowconv(const struct ef_record *r, const struct hc_result *hash,
+	     uint64_t now_ms, struct nfw_flow *f, struct flowconv_buf *b);
+
+/* The executable identity of a record, or NULL if the module did not know
+ * it (no process, or no executable). */
+const struct hc_identity *flowconv_identity(const struct ef_record *r,
+					    struct hc_identity *id);
+
+#endif
