@@ -8,6 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 kdir=/lib/modules/$kver/build
 rm -rf "$out"
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 # Sources only: objects left by an in-tree build for another kernel must
 # never be picked up.
 (cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \

@@ -60,3 +60,71 @@ netns_cleanup() {
 	ip netns del b 2>/dev/null
 	true
 }
+
+# start_daemon DIR [ARGS...]: runs exeflowd in the background, logging to
+# /tmp/exeflowd.log, and waits until it is the module's listener.
+start_daemon() {
+	_dir=$1
+	shift
+	mkdir -p "$_dir"
+	exeflowd -w "$_dir" "$@" >>/tmp/exeflowd.log 2>&1 &
+	DAEMON_PID=$!
+	wait_for 60 daemon_registered
+}
+
+daemon_registered() {
+	exeflowctl status 2>/dev/null | grep -q '^listener: *portid [0-9]'
+}
+
+# stop_daemon: SIGTERM, then the daemon must finish its file and exit 0.
+stop_daemon() {
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	_rc=$?
+	echo "--- exeflowd log"
+	cat /tmp/exeflowd.log
+	[ "$_rc" = 0 ] || fail "exeflowd exited with $_rc"
+}
+
+# Flows as nfdump prints them, one line each, fields separated by '|'.
+FLOW_FMT='fmt:|%pr|%sa|%sp|%da|%dp|%dir|%pkt|%byt|%opkt|%obyt|%uname|%nbnam|%lbl|'
+flows() {
+	nfdump -q -R "$1" -o "$FLOW_FMT" | tr -s ' ' | sed 's/| /|/g; s/ |/|/g'
+}
+
+# expect_flow FILE DESCRIPTION PATTERN...: some line of FILE matches every
+# PATTERN (grep -E); prints it.
+expect_flow() {
+	_f=$1 _d=$2
+	shift 2
+	cp "$_f" /tmp/match
+	for _p in "$@"; do
+		grep -E -- "$_p" /tmp/match >/tmp/match.next
+		mv /tmp/match.next /tmp/match
+	done
+	[ -s /tmp/match ] || fail "no flow for $_d (patterns: $*)"
+	echo "ok: $_d: $(head -n 1 /tmp/match)"
+}
+
+# start_server NAME NETNS MODE ADDR PORT COUNT [PROG]: a nettest server in
+# NETNS; waits for it to listen and sets SERVER_PID.
+start_server() {
+	_name=$1 _ns=$2 _mode=$3 _addr=$4 _port=$5 _count=$6
+	_prog=${7:-nettest}
+	rm -f "/tmp/$_name.ready"
+	ip netns exec "$_ns" "$_prog" "$_mode" "$_addr" "$_port" "$_count" \
+		"/tmp/$_name.ready" >"/tmp/$_name.out" 2>&1 &
+	wait_for 30 test -e "/tmp/$_name.ready"
+	SERVER_PID=$(sed -n 's/^nettest pid=//p' "/tmp/$_name.out")
+	[ -n "$SERVER_PID" ] || fail "$_name: no pid"
+}
+
+# client NAME NETNS ARGS...: runs a nettest client to completion, sets
+# CLIENT_PID.
+client() {
+	_name=$1 _ns=$2
+	shift 2
+	ip netns exec "$_ns" "$@" >"/tmp/$_name.out" 2>&1 ||
+		fail "$_name failed: $(cat "/tmp/$_name.out")"
+	CLIENT_PID=$(sed -n 's/^nettest pid=//p' "/tmp/$_name.out")
+}

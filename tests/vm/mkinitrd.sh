@@ -30,6 +30,8 @@ cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
+# glibc dlopens libgcc_s for thread exit/cancellation; ldd cannot see it.
+install -D -m 0644 /lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 copy_bin /usr/sbin/ip /sbin/ip
 copy_bin /usr/bin/nfdump /usr/bin/nfdump
 copy_bin /usr/bin/nfexpire /usr/bin/nfexpire

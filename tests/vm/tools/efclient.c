@@ -7,12 +7,16 @@
  *   efclient stats                 GET_STATS   -> "STAT name=value" lines
  *   efclient dump                  GET_FLOWS   -> "LIVE ..." lines
  *   efclient flush                 FLUSH from a non-listener socket
- *   efclient listen SECS [flush] [sleep=S] [rcvbuf=BYTES] [unregister]
- *       REGISTER, print records ("REC ...") for SECS seconds (after an
- *       optional sleep without reading, to provoke -EAGAIN), then with
+ *   efclient listen SECS [flush] [sleep=S] [rcvbuf=BYTES] [until=FILE]
+ *                  [unregister]
+ *       REGISTER, print records ("REC ...") for SECS seconds or until FILE
+ *       exists (after an optional sleep without reading, to provoke
+ *       -EAGAIN), then with
  *       "flush" send FLUSH on the same socket and read until its reply
  *       (records sent before the reply are queued ahead of it).
  *       Ends with "SUMMARY records=N gaps=G last_seq=S".
+ *   efclient udp1 ADDR PORT        send one UDP datagram and exit at once
+ *                                  (a process that lives for milliseconds)
  *
  * Exit status: 0, or 1 with "error: ..." (e.g. EPERM) on stderr.
  */
@@ -278,7 +282,8 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int listen_for(double secs, int flush, int pause, int unreg)
+static int listen_for(double secs, int flush, int pause, int unreg,
+		      const char *until)
 {
 	struct pollfd p = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
 	double end;
@@ -294,6 +299,12 @@ static int listen_for(double secs, int flush, int pause, int unreg)
 	while (now() < end) {
 		int ms = (int)((end - now()) * 1000) + 1;
 
+		if (until) {
+			if (access(until, F_OK) == 0)
+				break;
+			if (ms > 100)
+				ms = 100;
+		}
 		if (poll(&p, 1, ms) <= 0)
 			continue;
 		err = nl_recvmsgs_default(sk);
@@ -315,10 +326,38 @@ static int listen_for(double secs, int flush, int pause, int unreg)
 	return 0;
 }
 
+static int udp1(const char *addr, const char *port)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	struct sockaddr *sa = (struct sockaddr *)&s4;
+	socklen_t len = sizeof(s4);
+	int fd;
+
+	s4.sin_port = s6.sin6_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) != 1) {
+		if (inet_pton(AF_INET6, addr, &s6.sin6_addr) != 1)
+			return 2;
+		sa = (struct sockaddr *)&s6;
+		len = sizeof(s6);
+	}
+	fd = socket(sa->sa_family, SOCK_DGRAM, 0);
+	if (fd < 0 || sendto(fd, "x", 1, 0, sa, len) < 0) {
+		perror("udp1");
+		return 1;
+	}
+	printf("udp1 pid=%d\n", getpid());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int flush = 0, pause = 0, unreg = 0, rcvbuf = 4 << 20;
+	const char *until = NULL;
 	int err, i;
+
+	if (argc == 4 && !strcmp(argv[1], "udp1"))
+		return udp1(argv[2], argv[3]);
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: efclient stats|dump|flush|listen SECS [flush] [sleep=S] [rcvbuf=N] [unregister]\n");
@@ -358,11 +397,13 @@ int main(int argc, char **argv)
 				pause = atoi(argv[i] + 6);
 			else if (!strncmp(argv[i], "rcvbuf=", 7))
 				rcvbuf = atoi(argv[i] + 7);
+			else if (!strncmp(argv[i], "until=", 6))
+				until = argv[i] + 6;
 		}
 		if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE,
 			       &rcvbuf, sizeof(rcvbuf)) < 0)
 			perror("SO_RCVBUFFORCE");
-		return listen_for(atof(argv[2]), flush, pause, unreg);
+		return listen_for(atof(argv[2]), flush, pause, unreg, until);
 	} else {
 		fprintf(stderr, "efclient: unknown command %s\n", argv[1]);
 		return 2;
