@@ -40,7 +40,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: exeflowd -w DIR [-t SECONDS] [-z none|lz4|lzo] [-I IDENT] [-S N]\n"
-		"                [-m MODE] [-H BYTES] [-W MS]\n"
+		"                [-m MODE] [-H BYTES] [-W MS] [-B BYTES]\n"
 		"  -w DIR      write nfcapd files into DIR (must exist)\n"
 		"  -t SECONDS  rotate files every SECONDS (default 300, min 2), aligned like nfcapd\n"
 		"  -z METHOD   compression: none (default), lz4 or lzo\n"
@@ -49,6 +49,7 @@ static void usage(FILE *out)
 		"  -m MODE     file mode, octal (default 0640)\n"
 		"  -H BYTES    do not hash executables larger than BYTES (default 268435456)\n"
 		"  -W MS       how long a record waits for its executable's hash (default 10000)\n"
+		"  -B BYTES    netlink receive buffer (default 16777216)\n"
 		"Signals: SIGTERM/SIGINT flush and finish the file, SIGHUP rotates now.\n");
 }
 
@@ -66,14 +67,19 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+struct daemon_options {
+	unsigned hash_wait;
+	int rcvbuf;
+};
+
 static int parse_args(int argc, char **argv, struct nfw_options *o,
-		      struct hashcache_config *hcfg, unsigned *hash_wait)
+		      struct hashcache_config *hcfg, struct daemon_options *dopt)
 {
 	static char ident[HOST_NAME_MAX + 1];
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "w:t:z:I:S:m:H:W:h")) != -1) {
+	while ((c = getopt(argc, argv, "w:t:z:I:S:m:H:W:B:h")) != -1) {
 		switch (c) {
 		case 'w':
 			o->dir = optarg;
@@ -116,7 +122,12 @@ static int parse_args(int argc, char **argv, struct nfw_options *o,
 		case 'W':
 			if (parse_ulong(optarg, 1, 600000, 10, &v))
 				goto bad;
-			*hash_wait = (unsigned)v;
+			dopt->hash_wait = (unsigned)v;
+			break;
+		case 'B':
+			if (parse_ulong(optarg, 4096, 1UL << 30, 10, &v))
+				goto bad;
+			dopt->rcvbuf = (int)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -216,9 +227,11 @@ static void drain_module(struct daemon *d)
 }
 
 static int open_all(struct daemon *d, const struct nfw_options *o,
-		    const struct hashcache_config *hcfg, unsigned hash_wait)
+		    const struct hashcache_config *hcfg,
+		    const struct daemon_options *dopt)
 {
-	struct ef_client_opts nopts = { .flags = EF_OPEN_EVENTS };
+	struct ef_client_opts nopts = { .flags = EF_OPEN_EVENTS,
+					.rcvbuf = dopt->rcvbuf };
 	struct pipeline_config pcfg = { 0 };
 	struct ef_stats st;
 	char err[256];
@@ -251,7 +264,7 @@ static int open_all(struct daemon *d, const struct nfw_options *o,
 	}
 	pcfg.writer = d->writer;
 	pcfg.hc = d->hc;
-	pcfg.hash_wait_ms = hash_wait;
+	pcfg.hash_wait_ms = dopt->hash_wait;
 	d->pipe = pipeline_create(&pcfg);
 	if (!d->pipe)
 		return -1;
@@ -355,17 +368,17 @@ int main(int argc, char **argv)
 				 .mode = 0640 };
 	struct hashcache_config hcfg = { .workers = 1 };
 	struct daemon d = { 0 };
-	unsigned hash_wait = 0;
+	struct daemon_options dopt = { 0 };
 	int sfd, ret = 1;
 
-	if (parse_args(argc, argv, &o, &hcfg, &hash_wait))
+	if (parse_args(argc, argv, &o, &hcfg, &dopt))
 		return 2;
 	sfd = block_signals();
 	if (sfd < 0) {
 		perror("exeflowd: signalfd");
 		return 1;
 	}
-	if (open_all(&d, &o, &hcfg, hash_wait) == 0) {
+	if (open_all(&d, &o, &hcfg, &dopt) == 0) {
 		ret = run(&d, sfd);
 		if (shutdown_all(&d))
 			ret = 1;

@@ -128,3 +128,17 @@ client() {
 		fail "$_name failed: $(cat "/tmp/$_name.out")"
 	CLIENT_PID=$(sed -n 's/^nettest pid=//p' "/tmp/$_name.out")
 }
+
+# counter NAME: a module counter from exeflowctl status.
+counter() {
+	exeflowctl status | awk -v n="$1" '$1 == n { print $2; exit }'
+}
+
+counter_above() { # counter_above NAME VALUE
+	[ "$(counter "$1")" -gt "$2" ]
+}
+
+# count_flows DIR PATTERN: flows nfdump prints from DIR matching PATTERN.
+count_flows() {
+	flows "$1" | grep -cE -- "$2"
+}

@@ -8,6 +8,8 @@
  *   nettest tcp-connect ADDR PORT
  *   nettest udp-serve ADDR PORT COUNT READYFILE
  *   nettest udp-send ADDR PORT
+ *   nettest udp-spray ADDR PORT N     one datagram from each of N sockets:
+ *                                     N new flows, no reply expected
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -168,6 +170,20 @@ static int udp_send(struct sockaddr_storage *ss, socklen_t len)
 	return 0;
 }
 
+static int udp_spray(struct sockaddr_storage *ss, socklen_t len, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)ss, len) < 0)
+			die("sendto");
+		close(fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -184,6 +200,8 @@ int main(int argc, char **argv)
 		return tcp_connect(&ss, len);
 	if (!strcmp(argv[1], "udp-send"))
 		return udp_send(&ss, len);
+	if (!strcmp(argv[1], "udp-spray") && argc == 5)
+		return udp_spray(&ss, len, atoi(argv[4]));
 	if (argc < 6) {
 		fprintf(stderr, "nettest: %s needs COUNT READYFILE\n", argv[1]);
 		return 2;
