@@ -34,6 +34,7 @@ struct daemon {
 	uint64_t next_seq;	/* expected per-listener sequence */
 	uint64_t seq_gaps;	/* records the sequence says we never got */
 	uint64_t overruns;
+	int rcvbuf;
 };
 
 static void usage(FILE *out)
@@ -233,6 +234,8 @@ static int open_all(struct daemon *d, const struct nfw_options *o,
 	struct ef_client_opts nopts = { .flags = EF_OPEN_EVENTS,
 					.rcvbuf = dopt->rcvbuf };
 	struct pipeline_config pcfg = { 0 };
+
+	d->rcvbuf = dopt->rcvbuf;
 	struct ef_stats st;
 	char err[256];
 	struct stat sb;
@@ -279,6 +282,40 @@ static int open_all(struct daemon *d, const struct nfw_options *o,
 	return 0;
 }
 
+/*
+ * The module can be unloaded (or reloaded) under us; the event socket just
+ * goes quiet then. Once a second, ask: gone means finish the file and exit
+ * non-zero (systemd restarts us after reloading the module); a fresh
+ * instance without a listener means register again.
+ */
+static int check_module(struct daemon *d)
+{
+	struct ef_client_opts nopts = { .flags = EF_OPEN_EVENTS,
+					.rcvbuf = d->rcvbuf };
+	struct ef_stats st;
+	int ret = ef_client_get_stats(d->nl, &st);
+
+	if (!ret && st.listener == ef_client_event_portid(d->nl))
+		return 0;
+	if (!ret && st.listener) {
+		ef_log("another process (netlink port %u) took over the records",
+		       st.listener);
+		return -1;
+	}
+	ef_client_close(d->nl);
+	d->nl = NULL;
+	ret = ef_client_open(&d->nl, &nopts);
+	if (!ret)
+		ret = ef_client_register(d->nl, on_record, d, &st);
+	if (ret) {
+		ef_log("lost the module: %s", ef_strerror(ret));
+		return -1;
+	}
+	d->next_seq = 0;
+	ef_log("module reloaded: registered again");
+	return 1;
+}
+
 static int block_signals(void)
 {
 	sigset_t set;
@@ -310,6 +347,15 @@ static int run(struct daemon *d, int sfd)
 		}
 		if (pfd[0].revents && receive(d) < 0)
 			return 1;
+		if (time(NULL) != last_tick) {
+			switch (check_module(d)) {
+			case -1:
+				return 1;
+			case 1:
+				pfd[0].fd = ef_client_event_fd(d->nl);
+				break;
+			}
+		}
 		if (pfd[1].revents || time(NULL) != last_tick) {
 			last_tick = time(NULL);
 			pipeline_poll(d->pipe, last_tick);
@@ -336,8 +382,10 @@ static int shutdown_all(struct daemon *d)
 	size_t left;
 	int ret = 0;
 
-	drain_module(d);
-	ef_client_unregister(d->nl);
+	if (d->nl) {
+		drain_module(d);
+		ef_client_unregister(d->nl);
+	}
 	left = pipeline_finish(d->pipe, SHUTDOWN_HASH_MS);
 	if (left) {
 		ef_log("%zu records could not be written: %s", left,
@@ -358,7 +406,8 @@ static int shutdown_all(struct daemon *d)
 	       (unsigned long long)d->seq_gaps,
 	       (unsigned long long)d->overruns,
 	       (unsigned long long)hs.hashed);
-	log_module_drops(d, "at exit");
+	if (d->nl)
+		log_module_drops(d, "at exit");
 	return ret;
 }
 

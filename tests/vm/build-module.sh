@@ -1,11 +1,12 @@
 #!/bin/sh
 # build-module.sh KVER OUTDIR: builds exeflow.ko for KVER in OUTDIR (a
 # private copy of kmod/ and include/, so builds for different kernels never
-# share objects). Prints the path of the module.
+# share objects). Prints the path of the module. KDIR overrides the kernel
+# build tree (default /lib/modules/KVER/build; the debug kernel's tree).
 set -eu
 kver=$1 out=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kdir=/lib/modules/$kver/build
+kdir=${KDIR:-/lib/modules/$kver/build}
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

@@ -17,12 +17,23 @@ for m in /exeflow/modules/*.ko; do
 	[ -e "$m" ] && insmod "$m"
 done
 
+# Hooks: /exeflow/hooks.sh (mkinitrd.sh VM_GUEST_HOOKS) may redefine these.
+exeflow_hook_boot() { :; }
+exeflow_hook_before_unload() { :; }
+exeflow_hook_after_scenario() { :; }
+[ -r /exeflow/hooks.sh ] && . /exeflow/hooks.sh
+
 limit=$(sed -n 's/.*exeflow.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 echo "EXEFLOW-BOOTED $(uname -r)"
+exeflow_hook_boot
 while read -r s; do
 	echo "EXEFLOW-BEGIN $s"
+	: >/tmp/exeflowd.log
 	(cd /tmp && timeout "${limit:-300}" sh "/exeflow/scenarios/$s")
 	rc=$?
+	# Leave nothing behind for the next scenario.
+	killall nettest 2>/dev/null
+	/sbin/ip -all netns delete 2>/dev/null
 	# Scenarios may leave the module loaded; unloading must always work.
 	if [ -d /sys/module/exeflow ]; then
 		killall exeflowd 2>/dev/null
@@ -30,13 +41,18 @@ while read -r s; do
 			pidof exeflowd >/dev/null || break
 			sleep 1
 		done
+		exeflow_hook_before_unload "$s"
 		rmmod exeflow || echo "EXEFLOW-UNLOAD-FAILED $s"
 	fi
 	[ -d /sys/module/exeflow ] && echo "EXEFLOW-UNLOAD-FAILED $s"
+	exeflow_hook_after_scenario "$s"
 	echo "EXEFLOW-END $s rc=$rc"
 done </exeflow/run-list
 echo "EXEFLOW-DMESG-BEGIN"
 dmesg
 echo "EXEFLOW-DMESG-END"
 echo "EXEFLOW-DONE"
-poweroff -f
+# Without ACPI (the debug kernel) poweroff only halts; reboot -f ends QEMU
+# too, as run.sh passes -no-reboot.
+[ -d /sys/firmware/acpi ] && poweroff -f
+reboot -f

@@ -142,3 +142,7 @@ counter_above() { # counter_above NAME VALUE
 count_flows() {
 	flows "$1" | grep -cE -- "$2"
 }
+
+flows_at_least() { # flows_at_least DIR PATTERN N
+	[ "$(count_flows "$1" "$2")" -ge "$3" ]
+}

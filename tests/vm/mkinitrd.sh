@@ -54,8 +54,14 @@ for extra in ${EXTRA_KO:-}; do
 	install -m 0644 "$extra" "$root/exeflow/modules/$(basename "$extra")"
 done
 # Kernel modules the scenarios need, in dependency order, decompressed
-# (6.12 ships .ko.xz).
-for mod in veth; do
+# (6.12 ships .ko.xz). VM_KMODS overrides the list; a kernel without a
+# modules directory here (the debug kernel) has them built in.
+kmods=${VM_KMODS-veth}
+if [ -n "$kmods" ] && [ ! -e "/lib/modules/$kver/modules.dep" ]; then
+	echo "mkinitrd: no /lib/modules/$kver/modules.dep; assuming $kmods built in" >&2
+	kmods=
+fi
+for mod in $kmods; do
 	path=$(sed -n "s#^\(kernel/.*/$mod\.ko[.a-z]*\):.*#\1#p" "/lib/modules/$kver/modules.dep")
 	[ -n "$path" ] || { echo "mkinitrd: $mod not found for $kver" >&2; exit 1; }
 	case $path in
@@ -78,6 +84,8 @@ GR
 echo "exeflow-guest" >"$root/etc/hostname"
 install -m 0755 "$vm/guest-init.sh" "$root/init"
 install -m 0644 "$vm/guest-lib.sh" "$root/exeflow/lib.sh"
+# Optional guest hooks (shell functions sourced by /init; see guest-init.sh).
+[ -n "${VM_GUEST_HOOKS:-}" ] && install -m 0644 "$VM_GUEST_HOOKS" "$root/exeflow/hooks.sh"
 [ -d "$top/contrib" ] && cp -r "$top/contrib" "$root/exeflow/contrib"
 : >"$root/exeflow/run-list"
 for s in "$@"; do

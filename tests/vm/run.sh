@@ -3,7 +3,11 @@
 # Boots Debian's KVER kernel under QEMU (TCG) with the module and the given
 # scenarios, and decides pass/fail from the serial log: every scenario must
 # end with rc=0, the module must unload, and the kernel must not report a
-# WARNING, BUG, Oops or panic.
+# WARNING, BUG, Oops or panic (or a KASAN, kmemleak, lockdep... report).
+# Environment: VM_KERNEL_IMAGE, VM_MEM, VM_APPEND (extra kernel arguments),
+# VM_PANIC_ARGS (default "oops=panic panic_on_warn=1"), VM_SCENARIO_TIMEOUT,
+# VM_EXTRA_REPORTS (more grep -E alternatives that fail the run);
+# mkinitrd.sh reads VM_KMODS, VM_GUEST_HOOKS and EXTRA_KO.
 set -u
 kver=$1 ko=$2 log=$3
 shift 3
@@ -24,7 +28,7 @@ timeout "$total" qemu-system-x86_64 -m "${VM_MEM:-1024}" -smp 2 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 exeflow.timeout=$limit ${VM_APPEND:-}" \
+	-append "console=ttyS0 loglevel=4 panic=-1 ${VM_PANIC_ARGS-oops=panic panic_on_warn=1} exeflow.timeout=$limit ${VM_APPEND:-}" \
 	</dev/null
 qrc=$?
 
@@ -42,7 +46,16 @@ if grep -q '^EXEFLOW-UNLOAD-FAILED' "$log"; then
 	echo "run.sh: module did not unload"
 	status=1
 fi
-if grep -nE 'WARNING:|BUG:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|kmemleak:.*unreferenced|possible circular locking|sleeping function called|Invalid wait context|Slab cache still has objects' "$log"; then
+# Kernel reports: generic ones, then the debug kernel's (KASAN, kmemleak
+# scan output, lockdep, might_sleep, DEBUG_LIST, debugobjects, slab caches
+# destroyed while not empty).
+reports='WARNING:|BUG:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:'
+reports="$reports|unreferenced object|suspected memory leak|possible circular locking"
+reports="$reports|possible recursive locking|inconsistent lock state|suspicious RCU usage"
+reports="$reports|sleeping function called|Invalid wait context|scheduling while atomic"
+reports="$reports|list_(add|del) corruption|ODEBUG:|Slab cache still has objects"
+[ -n "${VM_EXTRA_REPORTS:-}" ] && reports="$reports|$VM_EXTRA_REPORTS"
+if grep -nE "$reports" "$log"; then
 	echo "run.sh: kernel reported a problem"
 	status=1
 fi

@@ -8,7 +8,8 @@
  *   nettest tcp-connect ADDR PORT
  *   nettest udp-serve ADDR PORT COUNT READYFILE
  *   nettest udp-send ADDR PORT
- *   nettest udp-spray ADDR PORT N     one datagram from each of N sockets:
+ *   nettest udp-spray ADDR PORT N     one datagram from each of N sockets,
+ *                                     source ports 20000..20000+N-1: exactly
  *                                     N new flows, no reply expected
  */
 #ifndef _GNU_SOURCE
@@ -174,9 +175,19 @@ static int udp_spray(struct sockaddr_storage *ss, socklen_t len, int n)
 {
 	for (int i = 0; i < n; i++) {
 		int fd = socket(ss->ss_family, SOCK_DGRAM, 0);
+		struct sockaddr_storage src = { .ss_family = ss->ss_family };
+		unsigned short port = htons((unsigned short)(20000 + i % 40000));
 
 		if (fd < 0)
 			die("socket");
+		/* Explicit ports: the kernel may hand out a just-freed
+		 * ephemeral port again, merging two "new" flows into one. */
+		if (ss->ss_family == AF_INET)
+			((struct sockaddr_in *)&src)->sin_port = port;
+		else
+			((struct sockaddr_in6 *)&src)->sin6_port = port;
+		if (bind(fd, (struct sockaddr *)&src, len) < 0)
+			die("bind");
 		if (sendto(fd, "x", 1, 0, (struct sockaddr *)ss, len) < 0)
 			die("sendto");
 		close(fd);
