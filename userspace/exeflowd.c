@@ -399,6 +399,15 @@ static int shutdown_all(struct daemon *d)
 	d->writer = NULL;
 	pipeline_get_stats(d->pipe, &ps);
 	hashcache_stats(d->hc, &hs);
+	if (d->nl) {
+		struct ef_client_counters cc;
+
+		ef_client_counters(d->nl, &cc);
+		if (cc.malformed || cc.ignored)
+			ef_log("malformed records %llu, unexpected messages %llu",
+			       (unsigned long long)cc.malformed,
+			       (unsigned long long)cc.ignored);
+	}
 	ef_log("records %llu, flows written %llu (%llu with hash), dropped %llu, "
 	       "sequence gaps %llu, overruns %llu, executables hashed %llu",
 	       (unsigned long long)ps.records, (unsigned long long)ps.written,

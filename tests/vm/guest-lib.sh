@@ -8,6 +8,11 @@ ip() {
 
 fail() {
 	echo "FAIL: $*"
+	if [ -d /sys/module/exeflow ]; then
+		echo "--- module state at failure"
+		exeflowctl status
+	fi
+	[ -s /tmp/exeflowd.log ] && { echo "--- exeflowd log"; cat /tmp/exeflowd.log; }
 	exit 1
 }
 

@@ -269,6 +269,15 @@ static void wait_reply(int cmd)
 	last_reply = 0;
 	while (last_reply != cmd) {
 		err = nl_recvmsgs_default(sk);
+		/*
+		 * ENOBUFS (libnl: NLE_NOMEM) only says the kernel could not
+		 * queue a record batch here; it keeps it and retries, and the
+		 * error is reported before messages already queued.
+		 */
+		if (err == -NLE_NOMEM) {
+			printf("OVERRUN\n");
+			continue;
+		}
 		if (err < 0)
 			die("request", err);
 	}
