@@ -37,7 +37,7 @@ US_PROGS := userspace/exeflowd userspace/exeflowctl
 DESTDIR ?=
 PREFIX ?= /usr
 
-.PHONY: all module userspace clean check check-unit check-vm sparse install \
+.PHONY: all module userspace clean check check-unit check-vm check-install sparse install \
 	uninstall deps help vm-kernels demo
 
 all: module userspace
@@ -50,7 +50,10 @@ help:
 	@echo "make check-vm    VM tests only (VM_KERNELS=\"kver ...\" to choose)"
 	@echo "make sparse      sparse over the module (C=2)"
 	@echo "make demo        run exeflow in a VM and print attributed flows"
-	@echo "make install     DESTDIR=... KVER=..."
+	@echo "make install     DESTDIR=... KVER=... [INSTALL_MODULE=ko|dkms|none]"
+	@echo "make uninstall   (keeps /var/lib/exeflow)"
+	@echo "make dkms-install / dkms-uninstall   the module through DKMS"
+	@echo "make deb         Debian packages exeflow, exeflow-dkms in build/deb/"
 
 deps:
 	sh tests/deps.sh
@@ -81,7 +84,7 @@ userspace/exeflowd userspace/exeflowctl: %: %.o userspace/libexeflow.a
 
 # ---- tests ---------------------------------------------------------------
 
-check: check-unit check-vm
+check: check-unit check-vm check-install
 
 check-unit:
 	$(MAKE) -C tests/unit run
@@ -94,23 +97,152 @@ check-vm: userspace
 	@test -n "$(VM_KERNELS)" || { echo "exeflow: no test kernels installed (run 'make deps')" >&2; exit 1; }
 	sh tests/vm/check.sh $(VM_KERNELS)
 
+# Packaging: DKMS builds for both test kernels, make install into a
+# throw-away root (systemd-analyze verify), and the Debian packages.
+check-install:
+	sh tests/install/dkms-build.sh $(VM_KERNELS)
+	sh tests/install/install.sh
+	sh tests/install/deb.sh
+
 demo: userspace
 	sh tests/vm/demo.sh $(firstword $(VM_KERNELS))
 
-# ---- install -------------------------------------------------------------
+# Debug kernel (KASAN, kmemleak, lockdep, ...) built from linux-source-6.1
+# into a cache outside the checkout (EXEFLOW_CACHE), and the VM scenarios on it.
+.PHONY: debug-kernel check-debug
+debug-kernel:
+	sh tests/debug/build-kernel.sh
 
-install: all
-	install -D -m 0755 userspace/exeflowd $(DESTDIR)$(PREFIX)/sbin/exeflowd
-	install -D -m 0755 userspace/exeflowctl $(DESTDIR)$(PREFIX)/sbin/exeflowctl
-	install -D -m 0644 kmod/exeflow.ko $(DESTDIR)/lib/modules/$(KVER)/extra/exeflow.ko
+check-debug: userspace
+	sh tests/debug/check.sh
+
+# ---- install -------------------------------------------------------------
+# make install            programs, systemd unit, man pages, configuration,
+#                         and kmod/exeflow.ko built for KVER (into
+#                         /lib/modules/KVER/extra). INSTALL_MODULE=dkms puts
+#                         the module under DKMS instead (rebuilt for every new
+#                         kernel), INSTALL_MODULE=none leaves it out.
+# make dkms-install       register, build and install the module with DKMS
+# make deb                Debian packages exeflow + exeflow-dkms in build/deb
+# Neither uninstall target touches /var/lib/exeflow (the collected flows).
+
+INSTALL_MODULE ?= ko
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+MODLOADDIR ?= /usr/lib/modules-load.d
+DKMS_SRCDIR = /usr/src/exeflow-$(VERSION)
+# Files in /etc that an admin edits: installed only if absent, removed only
+# if unchanged.
+ETC_EXAMPLES := modprobe.d/exeflow.conf default/exeflowd
+# Module sources only: objects of an in-tree build for another kernel must
+# never reach a DKMS or package tree.
+SRC_EXCLUDE := --no-wildcards-match-slash --exclude='*.o' --exclude='*.ko' \
+	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
+	--exclude='Module.symvers' --exclude='modules.order' \
+	--exclude='.tmp_versions' --exclude='compat-generated.h'
+
+.PHONY: install-userspace install-module-ko install-module-dkms \
+	install-module-none dkms-src dkms-install dkms-uninstall deb
+
+install: install-userspace install-module-$(INSTALL_MODULE)
+	@if [ -z "$(DESTDIR)" ]; then echo "exeflow: installed; start it with: systemctl enable --now exeflowd"; fi
+
+install-userspace: userspace
+	install -D -m 0755 userspace/exeflowd $(DESTDIR)$(SBINDIR)/exeflowd
+	install -D -m 0755 userspace/exeflowctl $(DESTDIR)$(SBINDIR)/exeflowctl
 	install -D -m 0644 contrib/nfdump-exeflow.conf $(DESTDIR)/etc/exeflow/nfdump.conf
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/exeflowd|$(SBINDIR)/exeflowd|' contrib/exeflowd.service >$(DESTDIR)$(UNITDIR)/exeflowd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/exeflowd.service
+	install -D -m 0644 contrib/sysusers.d/exeflow.conf $(DESTDIR)$(SYSUSERSDIR)/exeflow.conf
+	install -D -m 0644 contrib/modules-load.d/exeflow.conf $(DESTDIR)$(MODLOADDIR)/exeflow.conf
+	install -D -m 0644 contrib/man/exeflowd.8 $(DESTDIR)$(MANDIR)/man8/exeflowd.8
+	install -D -m 0644 contrib/man/exeflowctl.8 $(DESTDIR)$(MANDIR)/man8/exeflowctl.8
+	install -D -m 0644 contrib/man/exeflow.4 $(DESTDIR)$(MANDIR)/man4/exeflow.4
+	@for f in $(ETC_EXAMPLES); do \
+		if [ -e $(DESTDIR)/etc/$$f ]; then echo "exeflow: keeping existing /etc/$$f"; \
+		else echo "install -D -m 0644 contrib/$$f $(DESTDIR)/etc/$$f"; \
+		install -D -m 0644 contrib/$$f $(DESTDIR)/etc/$$f || exit 1; fi; done
+	@if [ -z "$(DESTDIR)" ]; then \
+		if command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/exeflow.conf; \
+		elif ! id -u exeflow >/dev/null 2>&1; then useradd --system --user-group \
+			--home-dir /var/lib/exeflow --no-create-home --shell /usr/sbin/nologin exeflow; fi; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+install-module-ko: module
+	install -D -m 0644 kmod/exeflow.ko $(DESTDIR)/lib/modules/$(KVER)/extra/exeflow.ko
 	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+install-module-dkms: dkms-install
+
+install-module-none:
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/exeflowd $(DESTDIR)$(PREFIX)/sbin/exeflowctl
-	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/exeflow.ko
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl disable --now exeflowd.service 2>/dev/null || true; fi
+	rm -f $(DESTDIR)$(SBINDIR)/exeflowd $(DESTDIR)$(SBINDIR)/exeflowctl
+	rm -f $(DESTDIR)$(UNITDIR)/exeflowd.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/exeflow.conf $(DESTDIR)$(MODLOADDIR)/exeflow.conf
+	rm -f $(DESTDIR)$(MANDIR)/man8/exeflowd.8 $(DESTDIR)$(MANDIR)/man8/exeflowctl.8
+	rm -f $(DESTDIR)$(MANDIR)/man4/exeflow.4
 	rm -f $(DESTDIR)/etc/exeflow/nfdump.conf
-	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+	rmdir $(DESTDIR)/etc/exeflow 2>/dev/null || true
+	@for f in $(ETC_EXAMPLES); do \
+		if cmp -s contrib/$$f $(DESTDIR)/etc/$$f; then echo "rm -f $(DESTDIR)/etc/$$f"; rm -f $(DESTDIR)/etc/$$f; \
+		elif [ -e $(DESTDIR)/etc/$$f ]; then echo "exeflow: keeping /etc/$$f (locally modified)"; fi; done
+	@for ko in $(DESTDIR)/lib/modules/*/extra/exeflow.ko; do \
+		[ -e "$$ko" ] || continue; echo "rm -f $$ko"; rm -f "$$ko"; rmdir "$${ko%/*}" 2>/dev/null || true; \
+		if [ -z "$(DESTDIR)" ]; then kv=$${ko#/lib/modules/}; depmod -a $${kv%%/*}; fi; done
+	@if [ "$(INSTALL_MODULE)" = dkms ]; then $(MAKE) dkms-uninstall; fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "exeflow: kept /var/lib/exeflow (collected flows) and the user 'exeflow'; a loaded module stays until 'modprobe -r exeflow' or reboot"
+
+# The module's DKMS source tree (what dkms add registers and exeflow-dkms
+# ships): dkms.conf, Kbuild, kmod/ and include/, without build products.
+dkms-src:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+	mkdir -p $(DESTDIR)$(DKMS_SRCDIR)
+	tar -cf - $(SRC_EXCLUDE) dkms.conf Kbuild kmod include | tar -xf - -C $(DESTDIR)$(DKMS_SRCDIR)
+	chmod 0755 $(DESTDIR)$(DKMS_SRCDIR)/kmod/gen-compat.sh
+
+# Re-running replaces an earlier registration of the same version. A copy
+# that `make install` put in .../extra would be a stale second exeflow.ko:
+# it goes.
+dkms-install:
+	@[ -z "$(DESTDIR)" ] || { echo "exeflow: dkms-install works on this system only (no DESTDIR)" >&2; exit 1; }
+	@if [ -n "$$(dkms status -m exeflow -v $(VERSION) 2>/dev/null)" ]; then \
+		echo "dkms remove -m exeflow -v $(VERSION) --all"; dkms remove -m exeflow -v $(VERSION) --all; fi
+	$(MAKE) dkms-src DESTDIR=
+	dkms add -m exeflow -v $(VERSION)
+	dkms build -m exeflow -v $(VERSION) -k $(KVER)
+	rm -f /lib/modules/$(KVER)/extra/exeflow.ko
+	dkms install -m exeflow -v $(VERSION) -k $(KVER)
+
+# Every registered version; a source tree that a package owns stays.
+dkms-uninstall:
+	@for v in $$(dkms status -m exeflow 2>/dev/null | sed -n 's|^exeflow/\([^,:]*\).*|\1|p' | sort -u); do \
+		echo "dkms remove -m exeflow -v $$v --all"; dkms remove -m exeflow -v $$v --all || exit 1; \
+		if dpkg -S /usr/src/exeflow-$$v >/dev/null 2>&1; then echo "exeflow: /usr/src/exeflow-$$v belongs to a package, kept"; \
+		else echo "rm -rf /usr/src/exeflow-$$v"; rm -rf /usr/src/exeflow-$$v; fi; done
+	@if [ -d $(DKMS_SRCDIR) ] && ! dpkg -S $(DKMS_SRCDIR) >/dev/null 2>&1; then echo "rm -rf $(DKMS_SRCDIR)"; rm -rf $(DKMS_SRCDIR); fi
+
+# Debian packages, built by dpkg-buildpackage in a clean copy of the tree
+# so the .debs (and nothing else) land in build/deb/.
+DEB_DIR := build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "exeflow: debian/changelog is at $$v but dkms.conf at $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/exeflow-$(VERSION)
+	tar -cf - --exclude=./.git --exclude=./build $(SRC_EXCLUDE) --exclude='*.a' \
+		--exclude=./userspace/exeflowd --exclude=./userspace/exeflowctl . | \
+		tar -xf - -C $(DEB_DIR)/exeflow-$(VERSION)
+	cd $(DEB_DIR)/exeflow-$(VERSION) && dpkg-buildpackage -b -us -uc
+	rm -rf $(DEB_DIR)/exeflow-$(VERSION)
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null

@@ -14,4 +14,5 @@ apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config sparse kmod cpio xz-utils zstd \
 	linux-image-cloud-amd64 linux-headers-cloud-amd64 "$k612img" "$k612" \
 	qemu-system-x86 busybox-static iproute2 nfdump \
-	libnl-3-dev libnl-genl-3-dev check liblz4-dev liblzo2-dev libssl-dev
+	libnl-3-dev libnl-genl-3-dev check liblz4-dev liblzo2-dev libssl-dev \
+	dkms dh-dkms debhelper lintian openssl man-db systemd
