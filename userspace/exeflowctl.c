@@ -887,8 +887,6 @@ static int cmd_watch(bool json, double interval)
 	w->out.json = json;
 	w->out.watch = true;
 	w->baseline = true;
-	if (!json)
-		print_header(&w->out);
 	while (!stop) {
 		idset_clear(&w->cur);
 		err = ef_client_get_flows(c, watch_flow, w);
@@ -903,6 +901,10 @@ static int cmd_watch(bool json, double interval)
 		tmp = w->prev;
 		w->prev = w->cur;
 		w->cur = tmp;
+		/* The header comes after the first look, so a script can wait
+		 * for it before starting what it wants to see. */
+		if (w->baseline && !json)
+			print_header(&w->out);
 		w->baseline = false;
 		if (fflush(stdout))
 			break;

@@ -204,27 +204,38 @@ static int receive(struct daemon *d)
 	return n;
 }
 
-/* Shutdown: make the module end every flow and send it, then read until
- * nothing is left in its backlog or our socket. */
+/*
+ * Shutdown: make the module end every flow and send it, then read until
+ * nothing is left in its backlog or our socket. A slow drain is fine as
+ * long as it moves; only SHUTDOWN_DRAIN_MS without progress ends it (what
+ * is left stays in the module for the next start).
+ */
 static void drain_module(struct daemon *d)
 {
 	struct pollfd pfd = { .fd = ef_client_event_fd(d->nl), .events = POLLIN };
+	uint64_t backlog = UINT64_MAX;
 	struct ef_stats st;
-	int waited = 0, err;
+	int idle = 0, err, n;
 
 	err = ef_client_flush(d->nl, &st);
 	if (err)
 		ef_log("flush request failed: %s", ef_strerror(err));
-	while (waited < SHUTDOWN_DRAIN_MS) {
-		while (receive(d) > 0)
-			;
+	while (idle < SHUTDOWN_DRAIN_MS) {
+		n = 0;
+		while ((err = receive(d)) > 0)
+			n += err;
 		if (ef_client_get_stats(d->nl, &st))
-			break;
+			return;
 		if (!st.counter[EXEFLOW_S_BACKLOG] && poll(&pfd, 1, 0) == 0)
-			break;
+			return;
+		if (n || st.counter[EXEFLOW_S_BACKLOG] < backlog)
+			idle = 0;
+		backlog = st.counter[EXEFLOW_S_BACKLOG];
 		poll(&pfd, 1, 100);
-		waited += 100;
+		idle += 100;
 	}
+	ef_log("module still holds %llu records; they go to the next listener",
+	       (unsigned long long)backlog);
 }
 
 static int open_all(struct daemon *d, const struct nfw_options *o,
