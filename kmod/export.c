@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exporter. A delayed work (every export_interval_ms) scans the flow
+ * table, queues ended flows and NEW/UPDATE snapshots on the backlog, and
+ * sends the backlog to the listener as EXEFLOW_CMD_RECORDS messages of
+ * about a page, many nested records each. Sends never block: on -EAGAIN
+ * (listener's buffer full) the records stay queued and are retried soon.
+ *
+ * Each record gets the listener's next sequence number when it is queued
+ * (or, for records queued while nobody listened, when a listener
+ * registers), so every record lost to a full backlog leaves a gap.
+ * Without a listener, ended flows wait on the backlog until max_backlog,
+ * then are counted as DROP_NO_LISTENER.
+ */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+#include <uapi/exeflow.h>
+
+#include "export.h"
+#include "flowtable.h"
+#include "genl.h"
+#include "main.h"
+#include "params.h"
+#include "proc.h"
+#include "record.h"
+#include "sockowner.h"
+#include "stats.h"
+
+/* FLUSH retries a full listener this often before replying anyway */
+#define EF_FLUSH_TRIES	50
+#define EF_FLUSH_WAIT_MS 4
+/* first retry after -EAGAIN; doubles up to export_interval_ms */
+#define EF_RETRY_MIN_MS	10
+
+static struct {
+	spinlock_t lock;		/* everything below */
+	struct list_head backlog;
+	unsigned int count;
+	u32 portid;			/* listener, 0 = none */
+	u32 gen;			/* listener generation */
+	u64 next_seq;
+} ef_exp;
+
+static DEFINE_MUTEX(ef_export_mutex);	/* one scan/send at a time */
+static DEFINE_SPINLOCK(ef_kick_lock);
+static bool ef_export_running;		/* under ef_kick_lock */
+static void ef_export_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ef_export_work, ef_export_fn);
+
+u32 ef_export_listener(void)
+{
+	return READ_ONCE(ef_exp.portid);
+}
+
+unsigned int ef_export_backlog(void)
+{
+	return READ_ONCE(ef_exp.count);
+}
+
+static void ef_export_schedule(unsigned long delay)
+{
+	spin_lock_bh(&ef_kick_lock);
+	if (ef_export_running)
+		mod_delayed_work(ef_wq, &ef_export_work, delay);
+	spin_unlock_bh(&ef_kick_lock);
+}
+
+/* Current back-off after -EAGAIN, 0 if none; written by the work only. */
+static unsigned long ef_retry;
+
+/* Run the exporter soon (resolved exe paths, new period, netns gone). */
+void ef_export_kick(void)
+{
+	if (!READ_ONCE(ef_retry))	/* a full listener: keep backing off */
+		ef_export_schedule(msecs_to_jiffies(10));
+}
+
+void ef_export_queue(struct list_head *recs)
+{
+	unsigned int max = ef_param(max_backlog);
+	struct ef_flow *f, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock_bh(&ef_exp.lock);
+	list_for_each_entry_safe(f, tmp, recs, node) {
+		if (ef_exp.count >= max) {
+			if (ef_exp.portid) {
+				ef_stat_inc(EXEFLOW_S_DROP_BACKLOG);
+				ef_exp.next_seq++;	/* leave a gap */
+			} else {
+				ef_stat_inc(EXEFLOW_S_DROP_NO_LISTENER);
+			}
+			list_move(&f->node, &drop);
+			continue;
+		}
+		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
+		f->seq_gen = ef_exp.gen;
+		list_move_tail(&f->node, &ef_exp.backlog);
+		ef_exp.count++;
+	}
+	spin_unlock_bh(&ef_exp.lock);
+
+	list_for_each_entry_safe(f, tmp, &drop, node)
+		ef_flow_free(f);
+}
+
+void ef_export_register(u32 portid)
+{
+	struct ef_flow *f;
+
+	spin_lock_bh(&ef_exp.lock);
+	ef_exp.portid = portid;
+	ef_exp.gen++;
+	ef_exp.next_seq = 1;
+	/* what waits now goes to this listener, numbered from 1 */
+	list_for_each_entry(f, &ef_exp.backlog, node) {
+		f->seq = ef_exp.next_seq++;
+		f->seq_gen = ef_exp.gen;
+	}
+	spin_unlock_bh(&ef_exp.lock);
+	ef_export_schedule(0);
+}
+
+void ef_export_unregister(u32 portid)
+{
+	spin_lock_bh(&ef_exp.lock);
+	if (ef_exp.portid == portid)
+		ef_exp.portid = 0;
+	spin_unlock_bh(&ef_exp.lock);
+}
+
+/* Encode records from the head of the backlog; returns how many fit. */
+static unsigned int ef_export_fill(struct sk_buff *skb)
+{
+	unsigned int n = 0;
+	struct ef_flow *f;
+
+	spin_lock_bh(&ef_exp.lock);
+	list_for_each_entry(f, &ef_exp.backlog, node) {
+		if (ef_record_put(skb, f, f->event, f->seq))
+			break;
+		n++;
+	}
+	spin_unlock_bh(&ef_exp.lock);
+	return n;
+}
+
+/* Take the first @n records off the backlog (they were delivered). */
+static void ef_export_consume(unsigned int n, bool delivered)
+{
+	unsigned int ends = 0, i;
+	struct ef_flow *f, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock_bh(&ef_exp.lock);
+	for (i = 0; i < n && !list_empty(&ef_exp.backlog); i++) {
+		f = list_first_entry(&ef_exp.backlog, struct ef_flow, node);
+		list_move_tail(&f->node, &done);
+		ef_exp.count--;
+	}
+	spin_unlock_bh(&ef_exp.lock);
+
+	list_for_each_entry_safe(f, tmp, &done, node) {
+		if (f->event == EXEFLOW_EV_END)
+			ends++;
+		ef_flow_free(f);
+	}
+	if (delivered) {
+		ef_stat_add(EXEFLOW_S_RECORDS_EXPORTED, i);
+		ef_stat_add(EXEFLOW_S_FLOWS_EXPORTED, ends);
+	} else {
+		ef_stat_add(EXEFLOW_S_DROP_BACKLOG, i);
+	}
+}
+
+/* Send the backlog until it is empty or the listener is full or gone. */
+static int ef_export_send(void)
+{
+	struct sk_buff *skb;
+	unsigned int n;
+	size_t size;
+	u32 portid, gen;
+	void *hdr;
+	int err;
+
+	lockdep_assert_held(&ef_export_mutex);
+	for (;;) {
+		spin_lock_bh(&ef_exp.lock);
+		portid = ef_exp.portid;
+		gen = ef_exp.gen;
+		n = ef_exp.count;
+		spin_unlock_bh(&ef_exp.lock);
+		if (!portid || !n)
+			return 0;
+
+		size = NLMSG_GOODSIZE;
+retry:
+		skb = genlmsg_new(size, GFP_KERNEL);
+		if (!skb)
+			return -ENOMEM;
+		hdr = genlmsg_put(skb, 0, 0, &ef_family, 0,
+				  EXEFLOW_CMD_RECORDS);
+		if (!hdr) {
+			nlmsg_free(skb);
+			return -EMSGSIZE;
+		}
+		n = ef_export_fill(skb);
+		if (!n) {
+			nlmsg_free(skb);
+			if (size < EF_RECORD_MAX) {	/* a very long path */
+				size = EF_RECORD_MAX;
+				goto retry;
+			}
+			ef_export_consume(1, false);
+			continue;
+		}
+		genlmsg_end(skb, hdr);
+		err = genlmsg_unicast(&init_net, skb, portid);
+		if (err == -EAGAIN) {
+			ef_stat_inc(EXEFLOW_S_SEND_EAGAIN);
+			return err;
+		}
+		if (err) {
+			/* the listener's socket is gone */
+			spin_lock_bh(&ef_exp.lock);
+			if (ef_exp.gen == gen)
+				ef_exp.portid = 0;
+			spin_unlock_bh(&ef_exp.lock);
+			return err;
+		}
+		ef_export_consume(n, true);
+	}
+}
+
+/* During a scan: queue, and send early when half the backlog is used. */
+static void ef_export_emit(struct list_head *recs)
+{
+	ef_export_queue(recs);
+	if (ef_export_backlog() > ef_param(max_backlog) / 2)
+		ef_export_send();
+}
+
+/* Scan the table with @force as end reason (0: timeouts), then send. */
+static int ef_export_run(u8 force)
+{
+	int err;
+
+	mutex_lock(&ef_export_mutex);
+	ef_flowtable_scan(ef_export_listener() != 0, force, 0,
+			  ef_export_emit);
+	err = ef_export_send();
+	mutex_unlock(&ef_export_mutex);
+	return err;
+}
+
+static void ef_export_fn(struct work_struct *work)
+{
+	unsigned long delay = msecs_to_jiffies(ef_param(export_interval_ms));
+	unsigned long retry = ef_retry;
+	int err;
+
+	err = ef_export_run(0);
+	ef_proc_gc();
+	ef_sockowner_gc();
+	/* a full listener: retry soon, backing off up to the period */
+	if (err == -EAGAIN) {
+		retry = retry ? retry * 2 : msecs_to_jiffies(EF_RETRY_MIN_MS);
+		delay = retry = min(retry, delay);
+	} else {
+		retry = 0;
+	}
+	WRITE_ONCE(ef_retry, retry);
+
+	spin_lock_bh(&ef_kick_lock);
+	if (ef_export_running)
+		queue_delayed_work(ef_wq, &ef_export_work, delay);
+	spin_unlock_bh(&ef_kick_lock);
+}
+
+/*
+ * FLUSH: end every flow and push the records out before replying. Waits
+ * briefly for a full listener (a daemon reading on another thread); what
+ * is still queued then goes out on the exporter's retries.
+ */
+int ef_export_flush(void)
+{
+	int err, tries = 0;
+
+	ef_proc_flush_resolver();
+	err = ef_export_run(EXEFLOW_END_FLUSH);
+	while (err == -EAGAIN && ++tries < EF_FLUSH_TRIES) {
+		msleep(EF_FLUSH_WAIT_MS);
+		mutex_lock(&ef_export_mutex);
+		err = ef_export_send();
+		mutex_unlock(&ef_export_mutex);
+	}
+	if (err == -EAGAIN)
+		ef_export_schedule(0);
+	return 0;
+}
+
+/* A namespace is going away: its flows end now (process context). */
+void ef_export_end_netns(u64 netns_id)
+{
+	ef_flowtable_scan(ef_export_listener() != 0, EXEFLOW_END_FLUSH,
+			  netns_id, ef_export_queue);
+	ef_export_kick();
+}
+
+void ef_export_init(void)
+{
+	spin_lock_init(&ef_exp.lock);
+	INIT_LIST_HEAD(&ef_exp.backlog);
+}
+
+void ef_export_start(void)
+{
+	spin_lock_bh(&ef_kick_lock);
+	ef_export_running = true;
+	queue_delayed_work(ef_wq, &ef_export_work,
+			   msecs_to_jiffies(ef_param(export_interval_ms)));
+	spin_unlock_bh(&ef_kick_lock);
+}
+
+/* Unload: one last non-blocking attempt to deliver what is queued. */
+void ef_export_final(void)
+{
+	mutex_lock(&ef_export_mutex);
+	ef_export_send();
+	mutex_unlock(&ef_export_mutex);
+}
+
+void ef_export_stop(void)
+{
+	spin_lock_bh(&ef_kick_lock);
+	ef_export_running = false;
+	spin_unlock_bh(&ef_kick_lock);
+	cancel_delayed_work_sync(&ef_export_work);
+}
+
+void ef_export_exit(void)
+{
+	unsigned int n = ef_export_backlog();
+
+	if (n)
+		pr_info("exeflow: %u records undelivered at unload\n", n);
+	ef_export_consume(UINT_MAX, false);
+}

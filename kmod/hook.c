@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet path: LOCAL_OUT and LOCAL_IN, IPv4 and IPv6, priority INT_MIN
+ * (before anything that could queue or steal the packet). Parses the
+ * packet into a canonical flow key, accounts it, and decides whether
+ * `current` may be trusted as the owner (the attribution gate):
+ *
+ *   in task context, not a kernel thread, at LOCAL_OUT, and the packet's
+ *   socket is a full user socket (it has a file) that is also the socket
+ *   that transmitted it (state->sk; tunnels transmit an inner socket's skb
+ *   with their own kernel socket).
+ *
+ * Nothing here sleeps or allocates with anything but GFP_ATOMIC.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <net/ipv6.h>
+#include <net/request_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "flowtable.h"
+#include "hook.h"
+#include "netns.h"
+#include "params.h"
+#include "proc.h"
+#include "sk.h"
+#include "sockowner.h"
+#include "stats.h"
+
+/* ICMP queries: request type for a reply type, or -1 if not a reply. */
+static int ef_icmp_request_of(u8 family, u8 type)
+{
+	if (family == AF_INET) {
+		switch (type) {
+		case ICMP_ECHOREPLY:		return ICMP_ECHO;
+		case ICMP_TIMESTAMPREPLY:	return ICMP_TIMESTAMP;
+		case ICMP_INFO_REPLY:		return ICMP_INFO_REQUEST;
+		case ICMP_ADDRESSREPLY:		return ICMP_ADDRESS;
+		}
+	} else {
+		switch (type) {
+		case ICMPV6_ECHO_REPLY:		return ICMPV6_ECHO_REQUEST;
+		case ICMPV6_NI_REPLY:		return ICMPV6_NI_QUERY;
+		}
+	}
+	return -1;
+}
+
+static bool ef_icmp_is_request(u8 family, u8 type)
+{
+	if (family == AF_INET)
+		return type == ICMP_ECHO || type == ICMP_TIMESTAMP ||
+		       type == ICMP_INFO_REQUEST || type == ICMP_ADDRESS;
+	return type == ICMPV6_ECHO_REQUEST || type == ICMPV6_NI_QUERY;
+}
+
+/* ICMP: queries are keyed requester first, by type/code/id. */
+static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
+			const __be32 *dst, const u8 *icmph)
+{
+	struct ef_key *k = &pkt->key;
+	int req = ef_icmp_request_of(k->family, icmph[0]);
+	bool query = req >= 0 || ef_icmp_is_request(k->family, icmph[0]);
+
+	k->icmp_type = req >= 0 ? req : icmph[0];
+	k->icmp_code = icmph[1];
+	if (!query) {
+		/* errors and the rest: both directions, no id */
+		pkt->side = memcmp(src, dst, sizeof(k->addr[0])) > 0;
+		memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
+		memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+		pkt->init_side = pkt->side;
+		return;
+	}
+	memcpy(&k->icmp_id, icmph + 4, sizeof(k->icmp_id));
+	pkt->side = req >= 0;		/* a reply comes from the responder */
+	memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
+	memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+	pkt->init_side = 0;
+}
+
+/* Ports: side 0 is the lower (address, port) pair. */
+static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
+			 const __be32 *dst, __be16 sport, __be16 dport)
+{
+	struct ef_key *k = &pkt->key;
+	int cmp = memcmp(src, dst, sizeof(k->addr[0]));
+
+	if (!cmp)
+		cmp = (int)ntohs(sport) - (int)ntohs(dport);
+	pkt->side = cmp > 0;
+	memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
+	memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+	k->port[pkt->side] = sport;
+	k->port[!pkt->side] = dport;
+	pkt->init_side = pkt->side;
+	/* a SYN-ACK seen first: the peer initiated */
+	if (k->proto == IPPROTO_TCP &&
+	    (pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
+	    (TCPHDR_SYN | TCPHDR_ACK))
+		pkt->init_side = !pkt->side;
+}
+
+static bool ef_parse_l4(struct sk_buff *skb, struct ef_pkt *pkt, int thoff,
+			bool fragment, const __be32 *src, const __be32 *dst)
+{
+	struct ef_key *k = &pkt->key;
+	u8 buf[20];
+	const u8 *h;
+
+	switch (k->proto) {
+	case IPPROTO_TCP:
+		if (fragment)
+			break;
+		h = skb_header_pointer(skb, thoff, sizeof(struct tcphdr), buf);
+		if (!h)
+			return false;
+		pkt->tcp_flags = tcp_flag_byte((const struct tcphdr *)h);
+		ef_key_ports(pkt, src, dst, ((const __be16 *)h)[0],
+			     ((const __be16 *)h)[1]);
+		return true;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		if (fragment)
+			break;
+		h = skb_header_pointer(skb, thoff, 4, buf);
+		if (!h)
+			return false;
+		ef_key_ports(pkt, src, dst, ((const __be16 *)h)[0],
+			     ((const __be16 *)h)[1]);
+		return true;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (fragment ||
+		    (k->proto == IPPROTO_ICMP) != (k->family == AF_INET))
+			break;
+		h = skb_header_pointer(skb, thoff, 8, buf);
+		if (!h)
+			return false;
+		ef_key_icmp(pkt, src, dst, h);
+		return true;
+	}
+	ef_key_ports(pkt, src, dst, 0, 0);
+	return true;
+}
+
+static bool ef_parse(struct sk_buff *skb, const struct nf_hook_state *state,
+		     struct ef_pkt *pkt)
+{
+	struct ef_key *k = &pkt->key;
+	__be32 src[4] = {}, dst[4] = {};
+	bool fragment;
+	int thoff;
+
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		k->family = AF_INET;
+		k->proto = iph->protocol;
+		src[0] = iph->saddr;
+		dst[0] = iph->daddr;
+		thoff = iph->ihl * 4;
+		fragment = ntohs(iph->frag_off) & IP_OFFSET;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		__be16 frag_off = 0;
+		u8 nexthdr = ip6h->nexthdr;
+
+		k->family = AF_INET6;
+		memcpy(src, &ip6h->saddr, sizeof(src));
+		memcpy(dst, &ip6h->daddr, sizeof(dst));
+		thoff = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
+					 &frag_off);
+		k->proto = nexthdr;
+		fragment = thoff < 0 || (frag_off & htons(~0x7));
+	}
+	pkt->len = skb->len;
+	pkt->segs = skb_is_gso(skb) ? max_t(u32, 1,
+					    skb_shinfo(skb)->gso_segs) : 1;
+	return ef_parse_l4(skb, pkt, thoff, fragment, src, dst);
+}
+
+/* Which socket this packet belongs to locally, and may we trust current. */
+static void ef_classify_sock(struct sk_buff *skb,
+			     const struct nf_hook_state *state,
+			     struct ef_pkt *pkt)
+{
+	struct sock *sk = skb->sk;
+	struct sock *tx = state->sk;
+
+	/*
+	 * At LOCAL_OUT the transmitting socket is state->sk. skb->sk may
+	 * differ: an IPv6 SYN-ACK carries its request sock (transmitted by
+	 * the listener; the accepted child inherits the request's cookie, so
+	 * keep it), a tunnel's outer packet the inner app socket (not ours).
+	 */
+	if (pkt->out && tx && sk != tx &&
+	    !(sk && sk->sk_state == TCP_NEW_SYN_RECV &&
+	      inet_reqsk(sk)->rsk_listener == tx))
+		sk = tx;
+	if (sk) {
+		pkt->sk = sk;
+		pkt->user_sk = ef_sk_user(sk);
+	}
+	if (!pkt->out)
+		return;
+	pkt->kernel = !pkt->user_sk;
+	pkt->gate = pkt->user_sk && sk == tx && sk_fullsock(sk) &&
+		    in_task() && !(current->flags & PF_KTHREAD);
+}
+
+static void ef_account(struct ef_pkt *pkt)
+{
+	struct ef_proc *p = NULL;
+	u64 cookie = 0;
+	u8 method = EXEFLOW_M_NONE;
+	int need;
+
+	ef_stat_inc(EXEFLOW_S_PACKETS);
+	need = ef_flow_packet(pkt, &cookie);
+	if (need & EF_NEED_TASK) {
+		p = ef_proc_get_current();
+		method = EXEFLOW_M_TASK;
+		if (p)
+			ef_sockowner_set(cookie, p, false);
+	}
+	if (!p && (need & EF_NEED_OWNER))
+		p = ef_sockowner_get(cookie, &method);
+	if (p) {
+		ef_flow_attach(pkt, cookie, p, method);
+		ef_proc_put(p);
+	}
+}
+
+static unsigned int ef_hook(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	const struct ef_net *en = priv;
+	const struct net_device *dev;
+	struct ef_pkt pkt;
+
+	if (!ef_param(enabled))
+		return NF_ACCEPT;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.out = state->hook == NF_INET_LOCAL_OUT;
+	dev = pkt.out ? state->out : state->in;
+	if (dev && (dev->flags & IFF_LOOPBACK)) {
+		/* loopback packets are counted once, when sent */
+		if (!ef_param(track_loopback) || !pkt.out)
+			return NF_ACCEPT;
+		pkt.loopback = 1;
+	}
+	pkt.dev = dev;
+	pkt.key.netns_id = en->id;
+	if (!ef_parse(skb, state, &pkt))
+		return NF_ACCEPT;
+	ef_classify_sock(skb, state, &pkt);
+	ef_account(&pkt);
+	return NF_ACCEPT;
+}
+
+const struct nf_hook_ops ef_hook_ops[EF_NHOOKS] = {
+	{
+		.hook		= ef_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_FIRST,
+	}, {
+		.hook		= ef_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_FIRST,
+	}, {
+		.hook		= ef_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_FIRST,
+	}, {
+		.hook		= ef_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_FIRST,
+	},
+};

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Encoding of one flow record (uapi/exeflow.h has the attribute tree). */
+#include <linux/in.h>
+#include <linux/ktime.h>
+#include <linux/socket.h>
+#include <linux/timekeeping.h>
+#include <net/netlink.h>
+#include <uapi/exeflow.h>
+
+#include "flowtable.h"
+#include "proc.h"
+#include "record.h"
+
+static int ef_put_u64(struct sk_buff *skb, int type, u64 v, int pad)
+{
+	return nla_put_u64_64bit(skb, type, v, pad);
+}
+
+static u64 ef_wall_ns(u64 mono_ns)
+{
+	return ktime_to_ns(ktime_mono_to_real(ns_to_ktime(mono_ns)));
+}
+
+static int ef_put_proc(struct sk_buff *skb, const struct ef_proc *p)
+{
+	int state = ef_proc_exe_state(p);
+	u32 flags = ef_proc_flags(p);
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, EXEFLOW_F_PROC);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, EXEFLOW_P_TGID, p->tgid) ||
+	    nla_put_u32(skb, EXEFLOW_P_PID, p->pid) ||
+	    nla_put_u32(skb, EXEFLOW_P_PPID, p->ppid) ||
+	    nla_put_u32(skb, EXEFLOW_P_SID, p->sid) ||
+	    nla_put_u32(skb, EXEFLOW_P_PGID, p->pgid) ||
+	    ef_put_u64(skb, EXEFLOW_P_START_NS, p->start_ns, EXEFLOW_P_PAD) ||
+	    nla_put_u32(skb, EXEFLOW_P_UID, p->uid) ||
+	    nla_put_u32(skb, EXEFLOW_P_GID, p->gid) ||
+	    nla_put_u32(skb, EXEFLOW_P_EUID, p->euid) ||
+	    nla_put_u32(skb, EXEFLOW_P_EGID, p->egid) ||
+	    nla_put_string(skb, EXEFLOW_P_COMM, p->comm) ||
+	    ef_put_u64(skb, EXEFLOW_P_CGROUP_ID, p->cgroup_id,
+		       EXEFLOW_P_PAD) ||
+	    nla_put_u32(skb, EXEFLOW_P_PIDNS_INUM, p->pidns_inum) ||
+	    nla_put_u32(skb, EXEFLOW_P_FLAGS, flags))
+		goto cancel;
+	if (state == EF_EXE_DONE && p->exe_path &&
+	    nla_put_string(skb, EXEFLOW_P_EXE_PATH, p->exe_path))
+		goto cancel;
+	if ((flags & EXEFLOW_PF_EXE_KNOWN) &&
+	    (nla_put_u32(skb, EXEFLOW_P_EXE_MAJOR, p->exe_major) ||
+	     nla_put_u32(skb, EXEFLOW_P_EXE_MINOR, p->exe_minor) ||
+	     ef_put_u64(skb, EXEFLOW_P_EXE_INO, p->exe_ino, EXEFLOW_P_PAD) ||
+	     ef_put_u64(skb, EXEFLOW_P_EXE_SIZE, p->exe_size,
+			EXEFLOW_P_PAD) ||
+	     ef_put_u64(skb, EXEFLOW_P_EXE_MTIME_NS, p->exe_mtime_ns,
+			EXEFLOW_P_PAD)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int ef_put_ports(struct sk_buff *skb, const struct ef_flow *f)
+{
+	const struct ef_key *k = &f->key;
+	int i = f->init_side;
+
+	if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
+		return nla_put_u16(skb, EXEFLOW_F_SRC_PORT, 0) ||
+		       nla_put_u16(skb, EXEFLOW_F_DST_PORT,
+				   k->icmp_type << 8 | k->icmp_code) ||
+		       nla_put_u16(skb, EXEFLOW_F_ICMP_ID, ntohs(k->icmp_id));
+	return nla_put_u16(skb, EXEFLOW_F_SRC_PORT, ntohs(k->port[i])) ||
+	       nla_put_u16(skb, EXEFLOW_F_DST_PORT, ntohs(k->port[!i]));
+}
+
+static int ef_put_if(struct sk_buff *skb, int idx_attr, int name_attr,
+		     int ifindex, const char *name)
+{
+	if (!ifindex)
+		return 0;
+	return nla_put_u32(skb, idx_attr, ifindex) ||
+	       (name[0] && nla_put_string(skb, name_attr, name));
+}
+
+int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
+		  u64 seq)
+{
+	const struct ef_key *k = &f->key;
+	int alen = k->family == AF_INET ? 4 : 16;
+	int i = f->init_side;
+	u64 first = f->first_ns ? f->first_ns : f->last_ns;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, EXEFLOW_A_FLOW);
+	if (!nest)
+		return -EMSGSIZE;
+	if (ef_put_u64(skb, EXEFLOW_F_SEQ, seq, EXEFLOW_F_PAD) ||
+	    nla_put_u8(skb, EXEFLOW_F_EVENT, event) ||
+	    ef_put_u64(skb, EXEFLOW_F_FLOW_ID, f->id, EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_NETNS_ID, k->netns_id, EXEFLOW_F_PAD) ||
+	    nla_put_u8(skb, EXEFLOW_F_FAMILY, k->family) ||
+	    nla_put_u8(skb, EXEFLOW_F_PROTO, k->proto) ||
+	    nla_put(skb, EXEFLOW_F_SRC_ADDR, alen, k->addr[i]) ||
+	    nla_put(skb, EXEFLOW_F_DST_ADDR, alen, k->addr[!i]) ||
+	    ef_put_ports(skb, f) ||
+	    nla_put_u8(skb, EXEFLOW_F_DIRECTION, f->direction) ||
+	    ef_put_u64(skb, EXEFLOW_F_FWD_PACKETS, f->pkts[EF_FWD],
+		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_FWD_BYTES, f->bytes[EF_FWD],
+		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_REV_PACKETS, f->pkts[EF_REV],
+		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_REV_BYTES, f->bytes[EF_REV],
+		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_FIRST_NS, ef_wall_ns(first),
+		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_LAST_NS, ef_wall_ns(f->last_ns),
+		       EXEFLOW_F_PAD) ||
+	    ef_put_if(skb, EXEFLOW_F_IN_IFINDEX, EXEFLOW_F_IN_IFNAME,
+		      f->in_ifindex, f->in_ifname) ||
+	    ef_put_if(skb, EXEFLOW_F_OUT_IFINDEX, EXEFLOW_F_OUT_IFNAME,
+		      f->out_ifindex, f->out_ifname) ||
+	    nla_put_u8(skb, EXEFLOW_F_END_REASON, f->end_reason) ||
+	    nla_put_u8(skb, EXEFLOW_F_METHOD, ef_flow_method(f)))
+		goto cancel;
+	if (k->proto == IPPROTO_TCP &&
+	    (nla_put_u8(skb, EXEFLOW_F_FWD_TCP_FLAGS, f->tcp_flags[EF_FWD]) ||
+	     nla_put_u8(skb, EXEFLOW_F_REV_TCP_FLAGS, f->tcp_flags[EF_REV])))
+		goto cancel;
+	if ((f->flags & EF_FL_COOKIE) &&
+	    ef_put_u64(skb, EXEFLOW_F_SOCK_COOKIE, f->cookie, EXEFLOW_F_PAD))
+		goto cancel;
+	if ((f->flags & EF_FL_CREDS) &&
+	    (nla_put_u32(skb, EXEFLOW_F_SOCK_UID, f->sock_uid) ||
+	     ef_put_u64(skb, EXEFLOW_F_SOCK_CGROUP, f->sock_cgroup,
+			EXEFLOW_F_PAD)))
+		goto cancel;
+	if (f->owner && ef_put_proc(skb, f->owner))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
