@@ -56,6 +56,17 @@ u32 ef_export_listener(void)
 	return READ_ONCE(ef_exp.portid);
 }
 
+/* Last sequence number handed out to the current listener, 0 if none. */
+u64 ef_export_last_seq(void)
+{
+	u64 seq;
+
+	spin_lock_bh(&ef_exp.lock);
+	seq = ef_exp.portid ? ef_exp.next_seq - 1 : 0;
+	spin_unlock_bh(&ef_exp.lock);
+	return seq;
+}
+
 unsigned int ef_export_backlog(void)
 {
 	return READ_ONCE(ef_exp.count);
@@ -71,6 +82,8 @@ static void ef_export_schedule(unsigned long delay)
 
 /* Current back-off after -EAGAIN, 0 if none; written by the work only. */
 static unsigned long ef_retry;
+/* Next run of the process/owner garbage collection (work only). */
+static unsigned long ef_next_gc;
 
 /* Run the exporter soon (resolved exe paths, new period, netns gone). */
 void ef_export_kick(void)
@@ -264,8 +277,11 @@ static void ef_export_fn(struct work_struct *work)
 	int err;
 
 	err = ef_export_run(0);
-	ef_proc_gc();
-	ef_sockowner_gc();
+	if (time_after_eq(jiffies, ef_next_gc)) {
+		ef_next_gc = jiffies + HZ;
+		ef_proc_gc();
+		ef_sockowner_gc();
+	}
 	/* a full listener: retry soon, backing off up to the period */
 	if (err == -EAGAIN) {
 		retry = retry ? retry * 2 : msecs_to_jiffies(EF_RETRY_MIN_MS);
@@ -319,6 +335,7 @@ void ef_export_init(void)
 
 void ef_export_start(void)
 {
+	ef_next_gc = jiffies + HZ;
 	spin_lock_bh(&ef_kick_lock);
 	ef_export_running = true;
 	queue_delayed_work(ef_wq, &ef_export_work,

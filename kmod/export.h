@@ -25,5 +25,6 @@ void ef_export_register(u32 portid);
 void ef_export_unregister(u32 portid);
 u32 ef_export_listener(void);
 unsigned int ef_export_backlog(void);
+u64 ef_export_last_seq(void);
 
 #endif /* EXEFLOW_EXPORT_H */

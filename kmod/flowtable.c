@@ -367,10 +367,10 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 			ef_owner_from_map(f, gen);
 			if (force)
 				reason = force;
-			else if (ev)
-				reason = EXEFLOW_END_EVICTED;
 			else
 				reason = ef_end_reason(f, now, idle, close);
+			if (!reason && ev)
+				reason = EXEFLOW_END_EVICTED;
 			if (reason) {
 				if (reason == EXEFLOW_END_EVICTED)
 					ev--;

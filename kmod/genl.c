@@ -25,6 +25,7 @@ static const struct nla_policy ef_policy[EXEFLOW_A_MAX + 1] = {
 	[EXEFLOW_A_STATS]	= { .type = NLA_REJECT },
 	[EXEFLOW_A_VERSION]	= { .type = NLA_U32 },
 	[EXEFLOW_A_LISTENER]	= { .type = NLA_REJECT },
+	[EXEFLOW_A_LAST_SEQ]	= { .type = NLA_REJECT },
 };
 
 static int ef_put_stats(struct sk_buff *skb, u32 listener)
@@ -35,7 +36,9 @@ static int ef_put_stats(struct sk_buff *skb, u32 listener)
 
 	ef_stats_read(v);
 	if (nla_put_u32(skb, EXEFLOW_A_VERSION, EXEFLOW_GENL_VERSION) ||
-	    nla_put_u32(skb, EXEFLOW_A_LISTENER, listener))
+	    nla_put_u32(skb, EXEFLOW_A_LISTENER, listener) ||
+	    nla_put_u64_64bit(skb, EXEFLOW_A_LAST_SEQ, ef_export_last_seq(),
+			      EXEFLOW_A_PAD))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, EXEFLOW_A_STATS);
 	if (!nest)

@@ -161,7 +161,7 @@ static void on_record(const struct ef_record *rec, void *arg)
 	struct daemon *d = arg;
 
 	if (rec->seq) {
-		if (d->next_seq && rec->seq > d->next_seq)
+		if (rec->seq > d->next_seq)
 			d->seq_gaps += rec->seq - d->next_seq;
 		if (rec->seq >= d->next_seq)
 			d->next_seq = rec->seq + 1;
@@ -226,8 +226,14 @@ static void drain_module(struct daemon *d)
 			n += err;
 		if (ef_client_get_stats(d->nl, &st))
 			return;
-		if (!st.counter[EXEFLOW_S_BACKLOG] && poll(&pfd, 1, 0) == 0)
+		if (!st.counter[EXEFLOW_S_BACKLOG] && poll(&pfd, 1, 0) == 0) {
+			/* Records dropped after the last one we got leave no
+			 * gap in what arrived: compare with the module's last
+			 * number. */
+			if (st.has_last_seq && st.last_seq >= d->next_seq)
+				d->seq_gaps += st.last_seq + 1 - d->next_seq;
 			return;
+		}
 		if (n || st.counter[EXEFLOW_S_BACKLOG] < backlog)
 			idle = 0;
 		backlog = st.counter[EXEFLOW_S_BACKLOG];
@@ -282,6 +288,7 @@ static int open_all(struct daemon *d, const struct nfw_options *o,
 	d->pipe = pipeline_create(&pcfg);
 	if (!d->pipe)
 		return -1;
+	d->next_seq = 1;
 	ret = ef_client_register(d->nl, on_record, d, &st);
 	if (ret) {
 		fprintf(stderr, "exeflowd: registering with the module failed: %s\n",
@@ -322,7 +329,7 @@ static int check_module(struct daemon *d)
 		ef_log("lost the module: %s", ef_strerror(ret));
 		return -1;
 	}
-	d->next_seq = 0;
+	d->next_seq = 1;	/* a new listener is numbered from 1 */
 	ef_log("module reloaded: registered again");
 	return 1;
 }

@@ -140,7 +140,7 @@ static void put_str(uint8_t *dst, size_t len, const char *s, int tail)
 	size_t n = s ? strlen(s) : 0;
 
 	memset(dst, 0, len);
-	if (!len)
+	if (!len || !n)		/* also: no memcpy from a NULL @s */
 		return;
 	if (n < len) {
 		memcpy(dst, s, n);

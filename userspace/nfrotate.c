@@ -344,6 +344,7 @@ static int merge(const struct cfg *c, const char *cur, int curfd,
 			       strerror(errno));
 			goto out;
 		}
+		unlinkat(c->dirfd, mname, 0);	/* M was not needed */
 		rc = 0;
 		goto out;
 	}
@@ -490,6 +491,13 @@ static void set_aside(const struct cfg *c, const char *name)
 		renameat(c->dirfd, name, c->dirfd, aside);
 }
 
+/* A creation time a slot name can be made of (year 1970..9999); a leftover
+ * whose header says otherwise falls back to its mtime, else is set aside. */
+static int sane_time(int64_t t)
+{
+	return t > 0 && t < 253402214400LL;
+}
+
 static int add_stats(void *ctx, const uint8_t *p, size_t len, uint32_t n)
 {
 	size_t q = 0;
@@ -533,7 +541,12 @@ static int recover_cur(const struct cfg *c, const char *name, long pid,
 		close(fd);
 		return -1;
 	}
-	created = w.h.created > 0 ? w.h.created : (int64_t)sb.st_mtime;
+	created = sane_time(w.h.created) ? w.h.created : (int64_t)sb.st_mtime;
+	if (!sane_time(created)) {
+		set_aside(c, name);
+		close(fd);
+		return 0;
+	}
 	slot = slot_of(c, created);
 	finish_stat(c, &st, slot);
 	if (nff_seal(fd, w.h.compression, created, w.end, w.blocks, c->ident,
@@ -563,7 +576,8 @@ static int recover_merge(const struct cfg *c, const char *name, long pid,
 	if (fstatat(c->dirfd, cur, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		unlinkat(c->dirfd, name, 0);	/* unfinished: redo from C */
 	} else if (nff_walk(fd, &w, NULL, NULL) < 0 || !w.h.appendix_blocks ||
-		   w.stopped || w.blocks != w.h.num_blocks) {
+		   w.stopped || w.blocks != w.h.num_blocks ||
+		   !sane_time(w.h.created)) {
 		set_aside(c, name);	/* cannot happen by our protocol */
 	} else {
 		leaf = slot_target(c, slot_of(c, w.h.created), tname,

@@ -305,6 +305,10 @@ int ef_parse_stats_msg(struct nlmsghdr *nlh, struct ef_stats *s)
 		case EXEFLOW_A_LISTENER:
 			err = get_u32(a, &s->listener, &e);
 			break;
+		case EXEFLOW_A_LAST_SEQ:
+			err = get_u64(a, &s->last_seq, &e);
+			s->has_last_seq = !err;
+			break;
 		case EXEFLOW_A_STATS:
 			err = parse_counters(a, s);
 			have_stats = true;

@@ -43,6 +43,8 @@ int ef_parse_flow_ex(const struct nlattr *nested, struct ef_record *out,
 struct ef_stats {
 	uint32_t version;	/* EXEFLOW_A_VERSION */
 	uint32_t listener;	/* EXEFLOW_A_LISTENER portid, 0 = none */
+	uint64_t last_seq;	/* EXEFLOW_A_LAST_SEQ, 0 = none */
+	bool has_last_seq;	/* an older module does not send it */
 	uint64_t counter[EXEFLOW_S_MAX + 1];	/* indexed by enum exeflow_stat */
 	bool has[EXEFLOW_S_MAX + 1];	/* an older module may lack some */
 };

@@ -70,6 +70,9 @@
  * EXEFLOW_CMD_GET_STATS
  *   Reply: EXEFLOW_A_VERSION (NLA_U32, EXEFLOW_GENL_VERSION),
  *          EXEFLOW_A_LISTENER (NLA_U32 portid, 0 = none),
+ *          EXEFLOW_A_LAST_SEQ (NLA_U64: sequence number of the last record
+ *            numbered for the current listener, delivered or dropped, so
+ *            that drops after the last delivered record show as a gap too),
  *          EXEFLOW_A_STATS: NLA_NESTED of NLA_U64 counters, enum exeflow_stat.
  *
  * EXEFLOW_CMD_FLUSH
@@ -101,6 +104,7 @@ enum exeflow_attr {
 	EXEFLOW_A_STATS,
 	EXEFLOW_A_VERSION,
 	EXEFLOW_A_LISTENER,
+	EXEFLOW_A_LAST_SEQ,
 	__EXEFLOW_A_MAX
 };
 #define EXEFLOW_A_MAX (__EXEFLOW_A_MAX - 1)

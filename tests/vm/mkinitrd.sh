@@ -48,6 +48,13 @@ for tool in "$vm"/tools/*.c; do
 	copy_bin "$root/tmp/$name" "/exeflow/bin/$name"
 	rm "$root/tmp/$name"
 done
+# VM_EXTRA_BINS="SRC[:DEST] ...": more programs, with their libraries
+# (e.g. the benchmark's iperf3); DEST defaults to /usr/bin/<name of SRC>.
+for spec in ${VM_EXTRA_BINS:-}; do
+	src=${spec%%:*} dest=${spec#*:}
+	[ "$dest" = "$spec" ] && dest=/usr/bin/$(basename "$src")
+	copy_bin "$src" "$dest"
+done
 
 install -m 0644 "$ko" "$root/exeflow/exeflow.ko"
 for extra in ${EXTRA_KO:-}; do

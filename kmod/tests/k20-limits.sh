@@ -1,0 +1,110 @@
+# Privileges, caps and back-pressure: unprivileged callers get EPERM; a tiny
+# max_flows / max_procs / max_backlog refuses and counts without harm; a
+# listener that does not read makes sends fail with EAGAIN and still loses
+# nothing; active timeout gives UPDATE records; enabled=0 stops counting.
+. /exeflow/lib.sh
+rm -rf /tmp/k20; mkdir -p /tmp/k20
+
+st() { efclient stats | sed -n "s/^STAT $1=//p"; }
+setp() { echo "$2" >"/sys/module/exeflow/parameters/$1" || fail "set $1=$2"; }
+
+# --- privileges
+load_exeflow max_flows=8 max_backlog=4 max_procs=2 max_owners=2 inactive_timeout=1 \
+	export_interval_ms=100
+for c in stats dump flush "listen 1"; do
+	# shellcheck disable=SC2086
+	runas 1000 1000 efclient $c >/tmp/k20/u 2>&1 && fail "unprivileged '$c' succeeded"
+	grep -q "Operation not permitted" /tmp/k20/u || fail "unprivileged '$c': $(cat /tmp/k20/u)"
+done
+echo "OK unprivileged: $(cat /tmp/k20/u)"
+
+# --- tiny caps, nobody listening
+netns_pair
+ip netns exec a sh -c 'i=0; while [ $i -lt 40 ]; do efclient udp1 10.0.0.2 $((6000 + i)) >/dev/null; i=$((i + 1)); done'
+full=$(st drop_table_full)
+[ "$full" -gt 0 ] || fail "drop_table_full not counted"
+[ "$(st flows_active)" -le 8 ] || fail "more than max_flows live"
+[ "$(st drop_proc_full)" -gt 0 ] || fail "drop_proc_full not counted"
+[ "$(st procs_active)" -le 2 ] || fail "more than max_procs records"
+echo "OK max_flows=8: drop_table_full=$full drop_proc_full=$(st drop_proc_full)"
+sleep 3
+nl=$(st drop_no_listener)
+[ "$nl" -gt 0 ] || fail "drop_no_listener not counted"
+[ "$(st backlog)" -le 4 ] || fail "backlog above max_backlog"
+echo "OK no listener: backlog=$(st backlog) drop_no_listener=$nl"
+# what was held is delivered to the next listener, numbered from 1
+efclient listen 1 >/tmp/k20/held
+grep '^REC' /tmp/k20/held | head -n 4
+grep -q '^REC seq=1 ev=END' /tmp/k20/held || fail "held records not delivered"
+grep -q 'method=socket-creds' /tmp/k20/held || echo "note: no socket-creds record held"
+grep -q "^REC seq=4 " /tmp/k20/held || fail "not all 4 held records delivered"
+netns_cleanup
+rmmod exeflow || fail "rmmod 1"
+
+# --- a listener that does not read: EAGAIN, retries, nothing lost
+load_exeflow inactive_timeout=1 export_interval_ms=100
+netns_pair
+efclient listen 8 flush sleep=4 rcvbuf=2048 >/tmp/k20/slow &
+LP=$!
+wait_for 10 grep -q REGISTERED /tmp/k20/slow
+ip netns exec a sh -c 'i=0; while [ $i -lt 60 ]; do efclient udp1 10.0.0.2 $((7000 + i)) >/dev/null; i=$((i + 1)); done'
+wait $LP
+grep -v '^REC' /tmp/k20/slow | grep -v '^STAT'
+eagain=$(st send_eagain)
+[ "$eagain" -gt 0 ] || fail "no EAGAIN with a 2 KiB receive buffer"
+grep -q '^SUMMARY .* gaps=0 ' /tmp/k20/slow || fail "gaps: $(grep SUMMARY /tmp/k20/slow)"
+[ "$(st drop_backlog)" = 0 ] || fail "records dropped"
+n=$(grep '^REC' /tmp/k20/slow | grep 'ev=END' | grep 'dir=out' | grep -c ' proto=17 .* dport=70[0-9][0-9] ')
+[ "$n" = 60 ] || fail "expected 60 UDP END records, got $n"
+echo "OK slow listener: send_eagain=$eagain, 60/60 flows, no gaps"
+
+# --- active timeout: interim UPDATE records, counters restart
+setp active_timeout 1
+setp inactive_timeout 5
+efclient listen 30 flush until=/tmp/k20/stop2 >/tmp/k20/act &
+LP=$!
+wait_for 10 grep -q REGISTERED /tmp/k20/act
+ip netns exec a ping -c 5 10.0.0.2 >/dev/null
+touch /tmp/k20/stop2
+wait $LP
+grep '^REC' /tmp/k20/act | grep 'proto=1 ' | grep 'dir=out' | cut -d' ' -f1-4,13-17,26-27
+u=$(grep '^REC' /tmp/k20/act | grep 'proto=1 ' | grep 'dir=out' | grep -c 'ev=UPDATE .*end=active')
+[ "$u" -ge 2 ] || fail "expected interim UPDATE records, got $u"
+tot=0
+for p in $(grep '^REC' /tmp/k20/act | grep 'proto=1 ' | grep 'dir=out' | grep -e 'ev=UPDATE' -e 'ev=END' | sed 's/.* fpkts=\([0-9]*\) .*/\1/'); do
+	tot=$((tot + p))
+done
+[ "$tot" = 5 ] || fail "UPDATE+END packet counts add up to $tot, not 5"
+echo "OK active timeout: $u UPDATE records, packets add up to 5"
+setp active_timeout 300
+setp inactive_timeout 1
+
+# --- enabled=0
+setp enabled 0
+before=$(st packets)
+ip netns exec a ping -c 2 10.0.0.2 >/dev/null
+[ "$(st packets)" = "$before" ] || fail "packets counted while disabled"
+setp enabled 1
+ip netns exec a ping -c 1 10.0.0.2 >/dev/null
+[ "$(st packets)" -gt "$before" ] || fail "not counting after re-enable"
+echo "OK enabled toggles"
+
+# --- accept probe on/off at run time
+setp accept_probe 0
+[ "$(param accept_probe)" = 0 ] || fail "accept_probe not 0"
+a0=$(st accept_probe)
+ip netns exec b nettest tcp-serve 10.0.0.2 5020 1 /tmp/k20/r20 >/dev/null &
+wait_for 10 test -e /tmp/k20/r20
+ip netns exec a nettest tcp-connect 10.0.0.2 5020 >/dev/null || fail "connect 5020"
+wait
+[ "$(st accept_probe)" = "$a0" ] || fail "accept probe fired while off"
+setp accept_probe 1
+ip netns exec b nettest tcp-serve 10.0.0.2 5021 1 /tmp/k20/r21 >/dev/null &
+wait_for 10 test -e /tmp/k20/r21
+ip netns exec a nettest tcp-connect 10.0.0.2 5021 >/dev/null || fail "connect 5021"
+wait
+[ "$(st accept_probe)" -gt "$a0" ] || fail "accept probe silent after re-enable"
+echo "OK accept_probe toggles at run time"
+
+netns_cleanup
+pass "limits, back-pressure, parameters"
