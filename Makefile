@@ -47,8 +47,11 @@ help:
 	@echo "make             build kmod/exeflow.ko (KVER/KDIR) and userspace/"
 	@echo "make check       unit tests (ASan/UBSan) + VM tests on 6.1 and 6.12"
 	@echo "make check-unit  unit tests only"
+	@echo "make fuzz        libFuzzer targets, FUZZ_SECONDS=30 each (clang)"
 	@echo "make check-vm    VM tests only (VM_KERNELS=\"kver ...\" to choose)"
 	@echo "make sparse      sparse over the module (C=2)"
+	@echo "make debug-kernel  build the debug kernel (cached in EXEFLOW_CACHE)"
+	@echo "make check-debug VM tests on the debug kernel (KASAN/kmemleak/lockdep)"
 	@echo "make demo        run exeflow in a VM and print attributed flows"
 	@echo "make install     DESTDIR=... KVER=... [INSTALL_MODULE=ko|dkms|none]"
 	@echo "make uninstall   (keeps /var/lib/exeflow)"
@@ -88,6 +91,11 @@ check: check-unit check-vm check-install
 
 check-unit:
 	$(MAKE) -C tests/unit run
+
+# libFuzzer targets (clang, ASan/UBSan), FUZZ_SECONDS each (default 30).
+.PHONY: fuzz
+fuzz:
+	$(MAKE) -C tests/fuzz run
 
 # One module build per kernel, each in its own copy of the sources, so that
 # 6.1 and 6.12 objects never mix.
