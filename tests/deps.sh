@@ -16,4 +16,5 @@ apt-get install -y -q --no-install-recommends \
 	qemu-system-x86 busybox-static iproute2 nfdump \
 	libnl-3-dev libnl-genl-3-dev check liblz4-dev liblzo2-dev libssl-dev \
 	dkms dh-dkms debhelper lintian openssl man-db systemd \
-	linux-source-6.1 flex bison libelf-dev bc
+	linux-source-6.1 flex bison libelf-dev bc \
+	clang libclang-rt-14-dev
