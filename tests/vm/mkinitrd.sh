@@ -63,28 +63,39 @@ done
 # Kernel modules the scenarios need, in dependency order, decompressed
 # (6.12 ships .ko.xz). VM_KMODS overrides the list; a kernel without a
 # modules directory here (the debug kernel) has them built in.
+# VM_MODULES_DIR: where they come from (default /lib/modules/KVER; an
+# unpacked image package in tests/matrix, after depmod -b).
 kmods=${VM_KMODS-veth}
-if [ -n "$kmods" ] && [ ! -e "/lib/modules/$kver/modules.dep" ]; then
-	echo "mkinitrd: no /lib/modules/$kver/modules.dep; assuming $kmods built in" >&2
+moddir=${VM_MODULES_DIR:-/lib/modules/$kver}
+if [ -n "$kmods" ] && [ ! -e "$moddir/modules.dep" ]; then
+	echo "mkinitrd: no $moddir/modules.dep; assuming $kmods built in" >&2
 	kmods=
 fi
 for mod in $kmods; do
-	path=$(sed -n "s#^\(kernel/.*/$mod\.ko[.a-z]*\):.*#\1#p" "/lib/modules/$kver/modules.dep")
+	path=$(sed -n "s#^\(kernel/.*/$mod\.ko[.a-z]*\):.*#\1#p" "$moddir/modules.dep")
 	[ -n "$path" ] || { echo "mkinitrd: $mod not found for $kver" >&2; exit 1; }
 	case $path in
-	*.xz) xz -dc "/lib/modules/$kver/$path" >"$root/exeflow/modules/$mod.ko" ;;
-	*.zst) zstd -qdc "/lib/modules/$kver/$path" >"$root/exeflow/modules/$mod.ko" ;;
-	*) cp "/lib/modules/$kver/$path" "$root/exeflow/modules/$mod.ko" ;;
+	*.xz) xz -dc "$moddir/$path" >"$root/exeflow/modules/$mod.ko" ;;
+	*.zst) zstd -qdc "$moddir/$path" >"$root/exeflow/modules/$mod.ko" ;;
+	*) cp "$moddir/$path" "$root/exeflow/modules/$mod.ko" ;;
 	esac
 done
 
+# What `make install` puts on a system, staged under /exeflow/installed so
+# a scenario can run the installed files the way the systemd unit does.
+if [ -x "$top/userspace/exeflowd" ]; then
+	make -s -C "$top" install-userspace DESTDIR="$root/exeflow/installed" >/dev/null
+fi
+
 cat >"$root/etc/passwd" <<'PW'
 root:x:0:0:root:/root:/bin/sh
+exeflow:x:999:999:exeflow:/var/lib/exeflow:/usr/sbin/nologin
 alice:x:1000:1000:Alice:/tmp:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 PW
 cat >"$root/etc/group" <<'GR'
 root:x:0:
+exeflow:x:999:
 alice:x:1000:
 nogroup:x:65534:
 GR
