@@ -9,8 +9,8 @@
  * The tables it feeds use _bh spinlocks, whose unlock may run softirqs:
  * fine with interrupts enabled (the rethook-based kretprobes of 5.19+),
  * not where the handler runs under an irqsave lock (5.10's kretprobe hash
- * lock). There the probe does nothing and attribution falls back to the
- * server's first send.
+ * lock). There the probe is not offered (compat.h: EF_KRETPROBE_USABLE)
+ * and attribution falls back to the server's first send.
  */
 #include <linux/irqflags.h>
 #include <linux/kprobes.h>
@@ -21,6 +21,7 @@
 #include <net/sock.h>
 
 #include "acceptprobe.h"
+#include "compat.h"
 #include "params.h"
 #include "proc.h"
 #include "sk.h"
@@ -30,7 +31,7 @@
 static DEFINE_MUTEX(ef_ap_lock);
 static bool ef_ap_ready;	/* between init and exit: apply changes */
 
-#ifdef CONFIG_KRETPROBES
+#ifdef EF_KRETPROBE_USABLE
 
 static struct kretprobe ef_ap;
 static bool ef_ap_registered;
@@ -80,14 +81,17 @@ static int ef_ap_apply(bool on)
 	return 0;
 }
 
-#else /* !CONFIG_KRETPROBES */
+#else /* !EF_KRETPROBE_USABLE */
 
 static int ef_ap_apply(bool on)
 {
-	return on ? -EOPNOTSUPP : 0;
+	if (!on)
+		return 0;
+	pr_info("exeflow: accept probe not supported on this kernel\n");
+	return -EOPNOTSUPP;
 }
 
-#endif /* CONFIG_KRETPROBES */
+#endif /* EF_KRETPROBE_USABLE */
 
 int ef_acceptprobe_set(unsigned int on)
 {

@@ -3,12 +3,14 @@
  * Every kernel-version difference exeflow cares about lives here. Features
  * that stable and distribution kernels backport are detected by the compile
  * probes in probe/ (gen-compat.sh writes compat-generated.h); the rest of
- * the module reads like mainline code. Targets: 5.10 .. 6.16.
+ * the module reads like mainline code. Targets: 5.10 .. 7.x; tested on
+ * every Debian kernel line by tests/matrix (make check-matrix).
  */
 #ifndef EXEFLOW_COMPAT_H
 #define EXEFLOW_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/kconfig.h>
 #include <linux/mm_types.h>
 #include <linux/rcupdate.h>
 #include <net/genetlink.h>
@@ -71,6 +73,18 @@ ef_genl_dump_info(struct netlink_callback *cb)
 
 #ifndef EF_HAVE_NLA_STRSCPY
 #define nla_strscpy nla_strlcpy
+#endif
+
+/*
+ * kretprobe return handlers. Up to 5.10 they run under the kretprobe hash
+ * lock, taken with irqsave, where the _bh locks of exeflow's tables must
+ * not be taken: the accept probe could never do anything there, so it is
+ * not offered at all (accept_probe reads 0, writing 1 fails). From 5.11
+ * (lockless instance list; rethook on x86 since 5.19) handlers run with
+ * interrupts enabled. The handler still checks irqs_disabled().
+ */
+#if IS_ENABLED(CONFIG_KRETPROBES) && !defined(EF_HAVE_KRETPROBE_HASH)
+#define EF_KRETPROBE_USABLE	1
 #endif
 
 #endif /* EXEFLOW_COMPAT_H */

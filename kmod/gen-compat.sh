@@ -30,6 +30,22 @@ for src in "$here"/probe/*.c; do
 	echo "obj-m += $name.o" >>"$tmp/Kbuild"
 	targets="$targets $name.o"
 done
+# A control that compiles on every kernel: on an old kernel every probe may
+# fail (5.10 has none of the newer APIs), so "nothing compiled" alone would
+# not tell a broken tree (headers, compiler) from an old one.
+cat >"$tmp/ef_control.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+int ef_control(void);
+int ef_control(void)
+{
+	return 0;
+}
+EOF
+echo "obj-m += ef_control.o" >>"$tmp/Kbuild"
+targets="$targets ef_control.o"
 echo 'ccflags-y += -Werror' >>"$tmp/Kbuild"
 
 jobs=$(nproc 2>/dev/null || echo 1)
@@ -55,10 +71,10 @@ make -C "$kdir" M="$tmp" -k -j"$jobs" "$@" $targets >"$tmp/build.log" 2>&1 || tr
 	echo "#endif"
 } >"$tmp/compat-generated.h"
 
-# The probes must at least find the kernel headers: if none compiled, the
-# tree is unusable and the defaults would be silently wrong.
-if ! ls "$tmp"/*.o >/dev/null 2>&1; then
-	echo "gen-compat.sh: no probe compiled against $kdir; log:" >&2
+# The probes must at least find the kernel headers: if the control did not
+# compile, the tree is unusable and the defaults would be silently wrong.
+if [ ! -f "$tmp/ef_control.o" ]; then
+	echo "gen-compat.sh: the control probe did not compile against $kdir; log:" >&2
 	cat "$tmp/build.log" >&2
 	exit 1
 fi

@@ -7,7 +7,7 @@
 # Environment: VM_KERNEL_IMAGE, VM_MEM, VM_APPEND (extra kernel arguments),
 # VM_PANIC_ARGS (default "oops=panic panic_on_warn=1"), VM_SCENARIO_TIMEOUT,
 # VM_EXTRA_REPORTS (more grep -E alternatives that fail the run);
-# mkinitrd.sh reads VM_KMODS, VM_GUEST_HOOKS and EXTRA_KO.
+# mkinitrd.sh reads VM_KMODS, VM_MODULES_DIR, VM_GUEST_HOOKS and EXTRA_KO.
 set -u
 kver=$1 ko=$2 log=$3
 shift 3

@@ -11,12 +11,15 @@
  *                  [unregister]
  *       REGISTER, print records ("REC ...") for SECS seconds or until FILE
  *       exists (after an optional sleep without reading, to provoke
- *       -EAGAIN), then with
- *       "flush" send FLUSH on the same socket and read until its reply
- *       (records sent before the reply are queued ahead of it).
+ *       -EAGAIN); then with "flush" send FLUSH on a second socket (a
+ *       full listener socket could not take the reply) and read records
+ *       until the reply has come and the kernel's backlog is empty.
  *       Ends with "SUMMARY records=N gaps=G last_seq=S".
  *   efclient udp1 ADDR PORT        send one UDP datagram and exit at once
  *                                  (a process that lives for milliseconds)
+ *   efclient tcp-sink ADDR PORT READYFILE
+ *       accept one connection, read to EOF, wait 1 s, close: a server that
+ *       never sends (only the accept probe can attribute it before its FIN)
  *
  * Exit status: 0, or 1 with "error: ..." (e.g. EPERM) on stderr.
  */
@@ -39,6 +42,7 @@
 
 static struct nl_sock *sk;
 static int family;
+static long last_backlog = -1;	/* EXEFLOW_S_BACKLOG of the last reply */
 static int last_reply;		/* command of the last reply received */
 static unsigned long records, gaps;
 static uint64_t last_seq;
@@ -219,6 +223,8 @@ static void print_stats(struct nlattr **tb)
 		if (st[i] && stat_names[i])
 			printf("STAT %s=%" PRIu64 "\n", stat_names[i],
 			       nla_get_u64(st[i]));
+	if (st[EXEFLOW_S_BACKLOG])
+		last_backlog = (long)nla_get_u64(st[EXEFLOW_S_BACKLOG]);
 }
 
 static int on_msg(struct nl_msg *msg, void *arg)
@@ -248,7 +254,7 @@ static int on_msg(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static void send_cmd(int cmd, int flags)
+static void send_cmd_on(struct nl_sock *s, int cmd, int flags)
 {
 	struct nl_msg *m = nlmsg_alloc();
 	int err;
@@ -256,19 +262,40 @@ static void send_cmd(int cmd, int flags)
 	if (!m || !genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags,
 			       cmd, EXEFLOW_GENL_VERSION))
 		die("message", -NLE_NOMEM);
-	err = nl_send_auto(sk, m);
+	err = nl_send_auto(s, m);
 	nlmsg_free(m);
 	if (err < 0)
 		die("send", err);
 }
 
-static void wait_reply(int cmd)
+static void send_cmd(int cmd, int flags)
+{
+	send_cmd_on(sk, cmd, flags);
+}
+
+static struct nl_sock *open_sock(void)
+{
+	struct nl_sock *s = nl_socket_alloc();
+	int err;
+
+	if (!s)
+		die("socket", -NLE_NOMEM);
+	err = genl_connect(s);
+	if (err < 0)
+		die("connect", err);
+	nl_socket_disable_seq_check(s);
+	nl_socket_disable_auto_ack(s);
+	nl_socket_modify_cb(s, NL_CB_VALID, NL_CB_CUSTOM, on_msg, NULL);
+	return s;
+}
+
+static void wait_reply_on(struct nl_sock *s, int cmd)
 {
 	int err;
 
 	last_reply = 0;
 	while (last_reply != cmd) {
-		err = nl_recvmsgs_default(sk);
+		err = nl_recvmsgs_default(s);
 		/*
 		 * ENOBUFS (libnl: NLE_NOMEM) only says the kernel could not
 		 * queue a record batch here; it keeps it and retries, and the
@@ -281,6 +308,65 @@ static void wait_reply(int cmd)
 		if (err < 0)
 			die("request", err);
 	}
+}
+
+static void wait_reply(int cmd)
+{
+	wait_reply_on(sk, cmd);
+}
+
+/* Read records from the listener socket for up to @ms milliseconds of
+ * silence; returns once nothing arrived for that long. */
+static void drain(int ms)
+{
+	struct pollfd p = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+	int err;
+
+	while (poll(&p, 1, ms) > 0) {
+		err = nl_recvmsgs_default(sk);
+		if (err == -NLE_NOMEM)
+			printf("OVERRUN\n");
+		else if (err < 0)
+			die("receive", err);
+	}
+}
+
+/*
+ * FLUSH over a second socket (a full listener socket could not take the
+ * reply: the kernel never blocks on it), reading records meanwhile, then
+ * until the kernel's backlog is empty. This is what a daemon does at exit.
+ */
+static void flush_and_drain(void)
+{
+	struct nl_sock *cs = open_sock();
+	struct pollfd p[2] = {
+		{ .fd = nl_socket_get_fd(sk), .events = POLLIN },
+		{ .fd = nl_socket_get_fd(cs), .events = POLLIN },
+	};
+	int err, tries;
+
+	last_reply = 0;
+	send_cmd_on(cs, EXEFLOW_CMD_FLUSH, 0);
+	while (last_reply != EXEFLOW_CMD_FLUSH) {
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		if (p[0].revents)
+			drain(0);
+		if (p[1].revents) {
+			err = nl_recvmsgs_default(cs);
+			if (err < 0)
+				die("flush", err);
+		}
+	}
+	for (tries = 0; tries < 600; tries++) {
+		drain(100);
+		send_cmd_on(cs, EXEFLOW_CMD_GET_STATS, 0);
+		wait_reply_on(cs, EXEFLOW_CMD_GET_STATS);
+		if (last_backlog == 0)
+			break;
+	}
+	drain(100);
+	nl_socket_free(cs);
 }
 
 static double now(void)
@@ -324,10 +410,8 @@ static int listen_for(double secs, int flush, int pause, int unreg,
 		if (err < 0)
 			die("receive", err);
 	}
-	if (flush) {
-		send_cmd(EXEFLOW_CMD_FLUSH, 0);
-		wait_reply(EXEFLOW_CMD_FLUSH);
-	}
+	if (flush)
+		flush_and_drain();
 	if (unreg)
 		send_cmd(EXEFLOW_CMD_UNREGISTER, 0);
 	printf("SUMMARY records=%lu gaps=%lu last_seq=%" PRIu64 "\n", records,
@@ -359,6 +443,48 @@ static int udp1(const char *addr, const char *port)
 	return 0;
 }
 
+static int tcp_sink(const char *addr, const char *port, const char *ready)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	struct sockaddr *sa = (struct sockaddr *)&s4;
+	socklen_t len = sizeof(s4);
+	char buf[4096];
+	int one = 1, fd, c;
+	FILE *f;
+
+	s4.sin_port = s6.sin6_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) != 1) {
+		if (inet_pton(AF_INET6, addr, &s6.sin6_addr) != 1)
+			return 2;
+		sa = (struct sockaddr *)&s6;
+		len = sizeof(s6);
+	}
+	printf("tcp-sink pid=%d\n", getpid());
+	fflush(stdout);
+	fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, sa, len) || listen(fd, 4)) {
+		perror("tcp-sink");
+		return 1;
+	}
+	f = fopen(ready, "w");
+	if (f)
+		fclose(f);
+	c = accept(fd, NULL, NULL);
+	if (c < 0) {
+		perror("accept");
+		return 1;
+	}
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
+	sleep(1);
+	close(c);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int flush = 0, pause = 0, unreg = 0, rcvbuf = 4 << 20;
@@ -367,23 +493,17 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "udp1"))
 		return udp1(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "tcp-sink"))
+		return tcp_sink(argv[2], argv[3], argv[4]);
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: efclient stats|dump|flush|listen SECS [flush] [sleep=S] [rcvbuf=N] [unregister]\n");
 		return 2;
 	}
-	sk = nl_socket_alloc();
-	if (!sk)
-		die("socket", -NLE_NOMEM);
-	err = genl_connect(sk);
-	if (err < 0)
-		die("connect", err);
+	sk = open_sock();
 	family = genl_ctrl_resolve(sk, EXEFLOW_GENL_NAME);
 	if (family < 0)
 		die("resolve " EXEFLOW_GENL_NAME, family);
-	nl_socket_disable_seq_check(sk);
-	nl_socket_disable_auto_ack(sk);
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, NULL);
 
 	if (!strcmp(argv[1], "stats")) {
 		send_cmd(EXEFLOW_CMD_GET_STATS, 0);

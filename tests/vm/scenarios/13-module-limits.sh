@@ -47,7 +47,7 @@ netns_pair
 efclient listen 8 flush sleep=4 rcvbuf=2048 >/tmp/k20/slow &
 LP=$!
 wait_for 10 grep -q REGISTERED /tmp/k20/slow
-ip netns exec a sh -c 'i=0; while [ $i -lt 60 ]; do efclient udp1 10.0.0.2 $((7000 + i)) >/dev/null; i=$((i + 1)); done'
+ip netns exec a sh -c 'i=0; while [ $i -lt 30 ]; do efclient udp1 10.0.0.2 $((7000 + i)) >/dev/null; i=$((i + 1)); done'
 wait $LP
 grep -v '^REC' /tmp/k20/slow | grep -v '^STAT'
 eagain=$(st send_eagain)
@@ -55,8 +55,8 @@ eagain=$(st send_eagain)
 grep -q '^SUMMARY .* gaps=0 ' /tmp/k20/slow || fail "gaps: $(grep SUMMARY /tmp/k20/slow)"
 [ "$(st drop_backlog)" = 0 ] || fail "records dropped"
 n=$(grep '^REC' /tmp/k20/slow | grep 'ev=END' | grep 'dir=out' | grep -c ' proto=17 .* dport=70[0-9][0-9] ')
-[ "$n" = 60 ] || fail "expected 60 UDP END records, got $n"
-echo "OK slow listener: send_eagain=$eagain, 60/60 flows, no gaps"
+[ "$n" = 30 ] || fail "expected 30 UDP END records, got $n"
+echo "OK slow listener: send_eagain=$eagain, 30/30 flows, no gaps"
 
 # --- active timeout: interim UPDATE records, counters restart
 setp active_timeout 1
@@ -89,7 +89,14 @@ ip netns exec a ping -c 1 10.0.0.2 >/dev/null
 [ "$(st packets)" -gt "$before" ] || fail "not counting after re-enable"
 echo "OK enabled toggles"
 
-# --- accept probe on/off at run time
+# --- accept probe on/off at run time. Where the kernel cannot run it (5.10:
+# kretprobe handlers under an irqsave lock, kmod/compat.h) the load leaves
+# it 0 and writing 1 fails.
+if [ "$(param accept_probe)" = 0 ]; then
+	echo 1 >/sys/module/exeflow/parameters/accept_probe 2>/dev/null &&
+		fail "accept_probe=1 taken on a kernel without a usable accept probe"
+	echo "OK accept_probe not offered on $(uname -r)"
+else
 setp accept_probe 0
 [ "$(param accept_probe)" = 0 ] || fail "accept_probe not 0"
 a0=$(st accept_probe)
@@ -105,6 +112,7 @@ ip netns exec a nettest tcp-connect 10.0.0.2 5021 >/dev/null || fail "connect 50
 wait
 [ "$(st accept_probe)" -gt "$a0" ] || fail "accept probe silent after re-enable"
 echo "OK accept_probe toggles at run time"
+fi
 
 netns_cleanup
 pass "limits, back-pressure, parameters"

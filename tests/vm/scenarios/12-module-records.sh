@@ -1,4 +1,4 @@
-# Attribution: outbound TCP/UDP v4+v6 and ICMP owned by the sending task,
+# Module records seen directly through efclient (no daemon): attribution
 # accepted connections by the server, kernel replies marked kernel, a
 # process that lives for milliseconds keeps its exe path, a deleted binary
 # is flagged, uid from setpriv, loopback counted once.
@@ -42,7 +42,9 @@ SRV="$SRV $!"
 cp /exeflow/bin/nettest /tmp/k10/gone_nettest
 ip netns exec b /tmp/k10/gone_nettest tcp-serve 10.0.0.2 5006 1 /tmp/k10/r6 >/tmp/k10/s6 &
 SRV="$SRV $!"
-for r in 1 2 3 4 6; do wait_for 10 test -e /tmp/k10/r$r; done
+ip netns exec b efclient tcp-sink 10.0.0.2 5012 /tmp/k10/r12 >/tmp/k10/s12 &
+SRV="$SRV $!"
+for r in 1 2 3 4 6 12; do wait_for 10 test -e /tmp/k10/r$r; done
 rm /tmp/k10/gone_nettest
 
 ip netns exec a nettest tcp-connect 10.0.0.2 5000 >/tmp/k10/c1 || fail "tcp v4"
@@ -50,6 +52,9 @@ ip netns exec a nettest tcp-connect fd00::2 5003 >/tmp/k10/c3 || fail "tcp v6"
 ip netns exec a nettest udp-send 10.0.0.2 5001 >/tmp/k10/c2 || fail "udp v4"
 ip netns exec a nettest udp-send fd00::2 5004 >/tmp/k10/c4 || fail "udp v6"
 ip netns exec a nettest tcp-connect 10.0.0.2 5006 >/tmp/k10/c6 || fail "tcp to deleted binary"
+# the sink never replies: the client gives up reading after its timeout,
+# so run it in the background
+ip netns exec a nettest tcp-connect 10.0.0.2 5012 >/dev/null 2>&1 &
 ip netns exec a ping -c 1 -W 2 10.0.0.2 >/dev/null || fail "ping v4"
 ip netns exec a ping -c 1 -W 2 fd00::2 >/dev/null || fail "ping v6"
 ip netns exec a nettest tcp-connect 10.0.0.2 5999 >/tmp/k10/c7 2>&1 && fail "closed port accepted"
@@ -120,6 +125,8 @@ has "rst client" 'ev=END' ' proto=6 ' ' dport=5999 ' 'dir=out' 'method=task'
 has "short-lived process" 'ev=END' ' dport=5005 ' 'dir=out' 'method=task' " tgid=$C8 " 'comm=shortlived' 'exe=/tmp/k10/shortlived ' 'exe_ino='
 has "deleted binary" ' dport=5006 ' 'dir=in' " tgid=$S6 " 'exe=[^ ]*gone_nettest ' 'pflags=0x18'
 has "uid via setpriv" ' dport=5007 ' 'dir=out' " tgid=$C9 " ' uid=1000 gid=1000 euid=1000 egid=1000 ' 'sock_uid=1000 '
+S12=$(sed -n 's/^tcp-sink pid=\([0-9]*\).*/\1/p' /tmp/k10/s12)
+has "accepted by a server that never sends" 'ev=END' ' dport=5012 ' 'dir=in' 'method=accept' " tgid=$S12 " 'comm=efclient'
 C12=$(pidof_out /tmp/k10/c12) C13=$(pidof_out /tmp/k10/c13)
 has "tty session leader, foreground" ' dport=5008 ' 'dir=out' " tgid=$C12 " " sid=$C12 " 'pflags=0xf'
 has "tty background job" ' dport=5009 ' 'dir=out' " tgid=$C13 " " pgid=$C13 " 'pflags=0x9'
