@@ -52,7 +52,9 @@ help:
 	@echo "make sparse      sparse over the module (C=2)"
 	@echo "make debug-kernel  build the debug kernel (cached in EXEFLOW_CACHE)"
 	@echo "make check-debug VM tests on the debug kernel (KASAN/kmemleak/lockdep)"
+	@echo "make check-matrix  build + VM tests on every Debian kernel line, 5.10 to 7.x"
 	@echo "make demo        run exeflow in a VM and print attributed flows"
+	@echo "make bench       benchmarks, one table (bench-quick: shorter; bench/README.md)"
 	@echo "make install     DESTDIR=... KVER=... [INSTALL_MODULE=ko|dkms|none]"
 	@echo "make uninstall   (keeps /var/lib/exeflow)"
 	@echo "make dkms-install / dkms-uninstall   the module through DKMS"
@@ -115,6 +117,15 @@ check-install:
 demo: userspace
 	sh tests/vm/demo.sh $(firstword $(VM_KERNELS))
 
+# Benchmarks (bench/README.md): kernel figures in a QEMU guest (never this
+# host's kernel), userspace figures on this machine; prints one table.
+.PHONY: bench bench-quick
+bench: userspace
+	sh bench/run.sh
+
+bench-quick: userspace
+	BENCH_QUICK=1 sh bench/run.sh
+
 # Debug kernel (KASAN, kmemleak, lockdep, ...) built from linux-source-6.1
 # into a cache outside the checkout (EXEFLOW_CACHE), and the VM scenarios on it.
 .PHONY: debug-kernel check-debug
@@ -123,6 +134,14 @@ debug-kernel:
 
 check-debug: userspace
 	sh tests/debug/check.sh
+
+# Every Debian kernel line, 5.10 to 7.x: the module built with each kernel's
+# own headers and compiler (chroots and images cached in
+# /var/cache/exeflow/matrix), then the VM scenarios booted on each kernel.
+# MATRIX_LINES="bullseye-security bookworm bookworm-security trixie-backports"
+.PHONY: check-matrix
+check-matrix: userspace
+	sh tests/matrix/matrix.sh $(MATRIX_LINES)
 
 # ---- install -------------------------------------------------------------
 # make install            programs, systemd unit, man pages, configuration,

@@ -13,7 +13,7 @@ k612img=$(echo "$k612" | sed 's/headers/image/')
 apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config sparse kmod cpio xz-utils zstd \
 	linux-image-cloud-amd64 linux-headers-cloud-amd64 "$k612img" "$k612" \
-	qemu-system-x86 busybox-static iproute2 nfdump \
+	qemu-system-x86 busybox-static iproute2 nfdump debootstrap debian-archive-keyring \
 	libnl-3-dev libnl-genl-3-dev check liblz4-dev liblzo2-dev libssl-dev \
 	dkms dh-dkms debhelper lintian openssl man-db systemd \
 	linux-source-6.1 flex bison libelf-dev bc \

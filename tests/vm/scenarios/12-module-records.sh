@@ -1,4 +1,5 @@
-# Module records seen directly through efclient (no daemon): attribution
+# Module records seen directly through efclient (no daemon). Attribution:
+# outbound TCP/UDP v4+v6 and ICMP owned by the sending task,
 # accepted connections by the server, kernel replies marked kernel, a
 # process that lives for milliseconds keeps its exe path, a deleted binary
 # is flagged, uid from setpriv, loopback counted once.
