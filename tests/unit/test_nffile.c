@@ -25,6 +25,7 @@
 #include "nffile.h"
 #include "nfrecord.h"
 #include "nfrotate.h"
+#include "tmpdir.h"
 
 #define T0 ((time_t)1700000000)		/* 2023-11-14 22:13:20 UTC */
 #define SLOT0 ((time_t)1699999800)	/* its 300 s slot: 22:10 */
@@ -53,25 +54,9 @@ static void load_golden(void)
 	ck_assert_uint_eq(golden_len, 1713);
 }
 
-static char tmpdir[256];
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb, (void)flag, (void)f;
-	return remove(p);
-}
-
 static void mk_tmp(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/nfw.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmp(void)
-{
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	mk_tmp_named("nfw");
 }
 
 static struct nfw_options opts(int comp, int subdir)

@@ -24,6 +24,7 @@
 #include "label.h"
 #include "nffile.h"
 #include "nfrotate.h"
+#include "tmpdir.h"
 
 #define SLOT0 ((time_t)1699999800)	/* 2023-11-14 22:10:00 UTC */
 #define T0 ((time_t)1700000000)
@@ -33,25 +34,11 @@
 
 #define FMT "fmt:%ts %te %pr %sap -> %dap %flg %pkt %byt %opkt %obyt %dir %uname %nbnam %lbl"
 
-static char tmpdir[256], out[1 << 16], errout[1 << 12];
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb, (void)flag, (void)f;
-	return remove(p);
-}
+static char out[1 << 16], errout[1 << 12];
 
 static void mk_tmp(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/nfrb.XXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmp(void)
-{
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	mk_tmp_named("nfrb");
 }
 
 static const char *tool(const char *env, const char *def)
