@@ -127,7 +127,11 @@ has "short-lived process" 'ev=END' ' dport=5005 ' 'dir=out' 'method=task' " tgid
 has "deleted binary" ' dport=5006 ' 'dir=in' " tgid=$S6 " 'exe=[^ ]*gone_nettest ' 'pflags=0x18'
 has "uid via setpriv" ' dport=5007 ' 'dir=out' " tgid=$C9 " ' uid=1000 gid=1000 euid=1000 egid=1000 ' 'sock_uid=1000 '
 S12=$(sed -n 's/^tcp-sink pid=\([0-9]*\).*/\1/p' /tmp/k10/s12)
-has "accepted by a server that never sends" 'ev=END' ' dport=5012 ' 'dir=in' 'method=accept' " tgid=$S12 " 'comm=efclient'
+# Kernels without a usable accept probe (5.10, kmod/compat.h: accept_probe
+# reads 0) attribute it by the server's FIN at close instead.
+M12=accept
+[ "$(param accept_probe)" = 1 ] || M12='\(accept\|task\)'
+has "accepted by a server that never sends" 'ev=END' ' dport=5012 ' 'dir=in' "method=$M12" " tgid=$S12 " 'comm=efclient'
 C12=$(pidof_out /tmp/k10/c12) C13=$(pidof_out /tmp/k10/c13)
 has "tty session leader, foreground" ' dport=5008 ' 'dir=out' " tgid=$C12 " " sid=$C12 " 'pflags=0xf'
 has "tty background job" ' dport=5009 ' 'dir=out' " tgid=$C13 " " pgid=$C13 " 'pflags=0x9'
