@@ -1,0 +1,56 @@
+# Figure 4: kernel memory per tracked flow. One process, one UDP socket,
+# N datagrams to N distinct destinations: N live flows that share one
+# process record and one socket-owner entry, so what grows with N is the
+# per-flow cost. Flows are kept (inactive_timeout=3600) and no daemon runs
+# (no export copies). The same traffic without the module gives the
+# kernel's own growth, which is subtracted. Booted with slab_nomerge, so
+# exeflow_flow is a cache of its own in /proc/slabinfo.
+#
+# Settings: MEM_FLOWS MEM_REPS MEMARGS.
+
+bench_netns
+
+fill() { # fill N OFFSET
+	ip netns exec a efbench flowfill 198.18.0.1 "$1" "$2" 0 >/tmp/fill.out 2>&1 ||
+		{ cat /tmp/fill.out; fail "flowfill"; }
+	sleep 1
+}
+
+vm_kb() {
+	echo $(( $(meminfo_kb VmallocUsed) + $(meminfo_kb Percpu) ))
+}
+
+for n in $MEM_FLOWS; do
+	rep=1
+	while [ "$rep" -le "$MEM_REPS" ]; do
+		set_state off
+		sleep 1
+		b0=$(slab_total)
+		v0=$(vm_kb)
+		fill "$n" 0
+		b1=$(slab_total)
+
+		insmod /exeflow/exeflow.ko $MEMARGS || fail "insmod $MEMARGS"
+		STATE=mod
+		sleep 1
+		l0=$(slab_total)
+		v1=$(vm_kb)
+		set -- $(slab_cache exeflow_flow)
+		c0=$1
+		fill "$n" 0
+		l1=$(slab_total)
+		set -- $(slab_cache exeflow_flow)
+		c1=$1 objs=$2 objsize=$3
+		bench "mem flows=$n rep=$rep active=$(counter flows_active)" \
+			"procs=$(counter procs_active) owners=$(counter owners_active)" \
+			"created=$(counter flows_created) expired=$(counter flows_expired) evicted=$(counter flows_evicted) refused=$(( $(counter drop_table_full) + $(counter drop_alloc) ))" \
+			"slab_delta=$((l1 - l0)) base_delta=$((b1 - b0))" \
+			"cache_delta=$((c1 - c0)) cache_objs=$objs objsize=$objsize" \
+			"fixed_slab=$((l0 - b1)) fixed_vmalloc_percpu_kb=$((v1 - v0))"
+		rep=$((rep + 1))
+	done
+done
+grep -E '^(# name|exeflow)' /proc/slabinfo
+set_state off
+netns_cleanup
+pass "bench mem"

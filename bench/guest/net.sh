@@ -1,0 +1,129 @@
+# Figures 1-3: TCP throughput (iperf3), 64-byte UDP packets/s and new TCP
+# connections/s between two namespaces over veth, each measured in every
+# state (STATES) once per round, interleaved in the same boot. The states
+# of one test follow each other directly, in an order that reverses from
+# one test to the next ("off on mod", then "mod on off", ...), so that
+# drift over the run weighs on every state alike.
+#
+# Settings: ROUNDS SECS STATES MODARGS PROFILE.
+
+bench_netns
+
+# CPUs: the traffic runs on WL (its senders do all the kernel work of a
+# veth path, both hooks included), everything else (the daemon, the UDP
+# receiver) on HK, so the scheduler does not add its own noise.
+if [ "$(nproc)" -ge 2 ]; then WL=1 HK=0; else WL=0 HK=0; fi
+
+# Servers live through every state (a module loaded under a listening
+# socket is the normal case too).
+ip netns exec b taskset -c "$WL" iperf3 -s -D -B 10.0.0.2 -p 5201 -I /tmp/iperf3.pid ||
+	fail "iperf3 server"
+ip netns exec b taskset -c "$WL" efbench tcp-serve 10.0.0.2 8000 2 /tmp/crr.ready \
+	>/tmp/crr-serve.out 2>&1 &
+CRR_PID=$!
+wait_for 30 test -e /tmp/crr.ready
+wait_for 30 ip netns exec a iperf3 -c 10.0.0.2 -p 5201 -t 1
+
+t_tcp() { # bits/s received
+	ip netns exec a taskset -c "$WL" iperf3 -c 10.0.0.2 -p 5201 -t "$((SECS + 1))" -O 1 -J \
+		>/tmp/iperf.json 2>&1 || { cat /tmp/iperf.json; fail "iperf3"; }
+	tr -d ' \n\t' </tmp/iperf.json |
+		sed -n 's/.*"sum_received":{[^}]*"bits_per_second":\([0-9.e+]*\).*/\1/p'
+}
+
+t_udp() { # datagrams/s received, 64-byte payload, one flow
+	rm -f /tmp/sink.ready
+	ip netns exec b taskset -c "$HK" efbench udp-sink 10.0.0.2 7000 "$SECS" /tmp/sink.ready \
+		>/tmp/sink.out 2>&1 &
+	_sink=$!
+	wait_for 30 test -e /tmp/sink.ready
+	ip netns exec a taskset -c "$WL" efbench udp-blast 10.0.0.2 7000 "$((SECS + 1))" 64 \
+		>/tmp/blast.out 2>&1 || { cat /tmp/blast.out; fail "udp-blast"; }
+	wait "$_sink" || { cat /tmp/sink.out; fail "udp-sink"; }
+	sed -n 's/^pps=\([0-9]*\).*/\1/p' /tmp/sink.out
+}
+
+t_crr() { # connect, 1-byte request, 1-byte answer, close; per second
+	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$SECS" 2 >/tmp/crr.out 2>&1 ||
+		{ cat /tmp/crr.out; fail "tcp-crr"; }
+	sed -n 's/^cps=\([0-9]*\).*/\1/p' /tmp/crr.out
+}
+
+reverse() {
+	_r=
+	for _w in "$@"; do _r="$_w $_r"; done
+	echo "$_r"
+}
+
+# Warm-up, not reported: page in the programs, fill TCG's translation cache.
+_secs=$SECS
+SECS=1
+for st in $STATES; do
+	set_state "$st"
+	for t in tcp udp crr; do
+		"t_$t" >/dev/null
+	done
+done
+SECS=$_secs
+
+k=0
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	for t in tcp udp crr; do
+		if [ $((k % 2)) = 0 ]; then order=$STATES; else order=$(reverse $STATES); fi
+		k=$((k + 1))
+		for st in $order; do
+			set_state "$st"
+			settle
+			v=$("t_$t")
+			[ -n "$v" ] || fail "$t: no result"
+			bench "net test=$t round=$r state=$st value=$v"
+		done
+	done
+	r=$((r + 1))
+done
+
+# Where the time goes: a system-wide profile (cpu-clock, TCG has no PMU) of
+# the same tests, per state. Not part of the figures.
+profile() { # profile TEST STATE
+	set_state "$2"
+	settle
+	perf record -a -g -e cpu-clock -F 499 -o /tmp/perf.data -- sleep "$SECS" \
+		>/tmp/perf.rec 2>&1 &
+	_perf=$!
+	"t_$1" >/dev/null
+	wait "$_perf"
+	echo "EXEFLOW-BENCH-PROFILE-BEGIN $1 $2"
+	perf report -i /tmp/perf.data --stdio --no-children -g none \
+		--sort comm,dso --percent-limit 1 2>/dev/null | grep '%'
+	echo "--- symbols"
+	perf report -i /tmp/perf.data --stdio --no-children -g none \
+		--sort comm,sym 2>/dev/null | grep '%' >/tmp/perf.sym
+	head -n 45 /tmp/perf.sym
+	echo "--- exeflow's own (module, probes, netfilter entry, daemon)"
+	grep -E '\[k\] (ef_|nf_hook_slow|kprobe|kretprobe|rethook|arch_rethook|__kretprobe)|^ *[0-9.]+% +exeflowd ' /tmp/perf.sym | head -n 40
+	echo "EXEFLOW-BENCH-PROFILE-END $1 $2"
+	# Shares of all samples: idle, the module on the packet path (ef_*,
+	# netfilter's entry, the accept kretprobe), the daemon.
+	awk -v t="$1" -v s="$2" '
+		{ p = $1; sub(/%/, "", p) }
+		$2 == "swapper" { idle += p; next }
+		$2 == "exeflowd" { daemon += p; next }
+		/\[k\] (ef_|nf_hook_slow|kprobe|kretprobe|rethook|arch_rethook|__kretprobe)/ { mod += p }
+		END { printf "BENCH prof test=%s state=%s idle=%.2f module=%.2f daemon=%.2f\n", t, s, idle, mod, daemon }' /tmp/perf.sym
+	rm -f /tmp/perf.data
+}
+
+if [ "${PROFILE:-0}" = 1 ]; then
+	for t in tcp udp crr; do
+		for st in off on; do
+			profile "$t" "$st"
+		done
+	done
+fi
+
+set_state off
+kill "$CRR_PID" 2>/dev/null
+[ -f /tmp/iperf3.pid ] && kill "$(cat /tmp/iperf3.pid)" 2>/dev/null
+netns_cleanup
+pass "bench net"
