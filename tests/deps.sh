@@ -17,4 +17,4 @@ apt-get install -y -q --no-install-recommends \
 	libnl-3-dev libnl-genl-3-dev check liblz4-dev liblzo2-dev libssl-dev \
 	dkms dh-dkms debhelper lintian openssl man-db systemd \
 	linux-source-6.1 flex bison libelf-dev bc \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev iperf3
