@@ -297,7 +297,8 @@ static void ef_emit_end(struct list_head *out, struct ef_flow *f,
 static u8 ef_end_reason(const struct ef_flow *f, u64 now, u64 idle,
 			u64 close)
 {
-	u64 quiet = now - f->last_ns;
+	/* a packet may have stamped the flow after @now was read */
+	u64 quiet = time_after64(now, f->last_ns) ? now - f->last_ns : 0;
 	u8 reason;
 
 	if ((f->flags & EF_FL_CLOSING) && quiet >= close)
@@ -340,7 +341,6 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 {
 	LIST_HEAD(recs);
 	struct list_head *out = &recs;
-	u64 now = ktime_get_coarse_ns();
 	u64 idle = (u64)ef_param(inactive_timeout) * NSEC_PER_SEC;
 	u64 active = (u64)ef_param(active_timeout) * NSEC_PER_SEC;
 	u64 close = (u64)ef_param(tcp_close_timeout) * NSEC_PER_SEC;
@@ -349,6 +349,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 	u32 gen = ef_sockowner_gen();
 	struct ef_flow *f, *tmp;
 	unsigned int i, ev;
+	u64 now;
 	u8 reason;
 
 	for (i = 0; i <= ef_smask; i++) {
@@ -356,6 +357,12 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 
 		ev = per_stripe;
 		spin_lock_bh(&st->lock);
+		/*
+		 * Read under the lock: the scan of all stripes takes long
+		 * enough for packets to stamp flows later than a time read
+		 * at its start, and an unsigned "now - last" would wrap.
+		 */
+		now = ktime_get_coarse_ns();
 		list_for_each_entry_safe(f, tmp, &st->dead, node) {
 			list_del_init(&f->node);
 			ef_owner_from_map(f, gen);
@@ -385,7 +392,8 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 				f->flags |= EF_FL_NEW_SENT;
 				ef_emit(out, f, EXEFLOW_EV_NEW, EXEFLOW_END_NONE);
 			}
-			if (now - f->period_ns >= active)
+			if (time_after64(now, f->period_ns) &&
+			    now - f->period_ns >= active)
 				ef_emit_update(out, f, now);
 		}
 		spin_unlock_bh(&st->lock);

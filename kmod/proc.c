@@ -13,9 +13,11 @@
 #include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/kdev_t.h>
+#include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -102,6 +104,34 @@ static u32 ef_tty_flags(struct task_struct *t)
 	return flags;
 }
 
+/*
+ * The exe path of a task in a private mount namespace, resolved now,
+ * relative to the task's root. From the worker it would be resolved too
+ * late for a short-lived process: when the last task of the namespace
+ * exits, its mounts are detached and the path comes out relative to the
+ * detached mount (/k10/x for /tmp/k10/x). The initial namespace never goes
+ * away, so there the worker resolves from the host root as usual (a
+ * chrooted process then shows its host path). d_path() does not sleep and
+ * is safe in task context (never in softirq, kernel-notes 3.3); this runs
+ * once per process record.
+ */
+static char *ef_path_now(struct task_struct *t, struct file *file)
+{
+	char *buf, *path, *res = NULL;
+
+	if (!in_task() || !t->fs || !t->nsproxy ||
+	    t->nsproxy->mnt_ns == init_task.nsproxy->mnt_ns)
+		return NULL;
+	buf = kmalloc(PATH_MAX, GFP_ATOMIC | __GFP_NOWARN);
+	if (!buf)
+		return NULL;	/* the worker will try */
+	path = d_path(&file->f_path, buf, PATH_MAX);
+	if (!IS_ERR(path))
+		res = kstrdup(path, GFP_ATOMIC | __GFP_NOWARN);
+	kfree(buf);
+	return res;
+}
+
 /* Snapshot `current`; may run with BH or preemption disabled. */
 static void ef_proc_fill(struct ef_proc *p, struct task_struct *t)
 {
@@ -137,6 +167,8 @@ static void ef_proc_fill(struct ef_proc *p, struct task_struct *t)
 	p->mm_key = t->mm;
 	if (t->mm)
 		p->exe_file = ef_get_mm_exe_file(t->mm);
+	if (p->exe_file)
+		p->exe_path = ef_path_now(t, p->exe_file);
 	p->exe_state = p->exe_file ? EF_EXE_PENDING : EF_EXE_NONE;
 }
 
@@ -221,15 +253,15 @@ static void ef_resolve_one(struct ef_proc *p, char *buf)
 	struct kstat st;
 	char *path;
 
-	if (buf) {
+	/* a path taken in the hook (ef_path_now()) is kept */
+	if (!p->exe_path && buf) {
 		path = file_path(file, buf, PATH_MAX);
-		if (!IS_ERR(path)) {
-			if (d_unlinked(file->f_path.dentry)) {
-				ef_strip_deleted(path);
-				p->exe_flags |= EXEFLOW_PF_EXE_DELETED;
-			}
+		if (!IS_ERR(path))
 			p->exe_path = kstrdup(path, GFP_KERNEL);
-		}
+	}
+	if (p->exe_path && d_unlinked(file->f_path.dentry)) {
+		ef_strip_deleted(p->exe_path);
+		p->exe_flags |= EXEFLOW_PF_EXE_DELETED;
 	}
 	if (!vfs_getattr_nosec(&file->f_path, &st, STATX_BASIC_STATS,
 			       AT_STATX_DONT_SYNC)) {
