@@ -15,12 +15,13 @@
 # Environment: EXEFLOW_CACHE (see build-kernel.sh), DEBUG_SELFTEST=0 skips
 # the self-test, DEBUG_KMEMLEAK=each scans for leaks after every scenario
 # (default: once, after the last one; slower but names the scenario),
-# VM_SCENARIO_TIMEOUT, VM_APPEND (extra kernel arguments).
+# VM_SCENARIO_TIMEOUT, VM_APPEND (extra kernel arguments), DEBUG_OUT (output
+# directory, default build/debug).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 vm=$top/tests/vm
 dbg=$top/tests/debug
-out=$top/build/debug
+out=${DEBUG_OUT:-$top/build/debug}
 mkdir -p "$out"
 t0=$(date +%s)
 
