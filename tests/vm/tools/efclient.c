@@ -17,9 +17,12 @@
  *       Ends with "SUMMARY records=N gaps=G last_seq=S".
  *   efclient udp1 ADDR PORT        send one UDP datagram and exit at once
  *                                  (a process that lives for milliseconds)
- *   efclient tcp-sink ADDR PORT READYFILE
- *       accept one connection, read to EOF, wait 1 s, close: a server that
- *       never sends (only the accept probe can attribute it before its FIN)
+ *   efclient tcp-sink ADDR PORT READYFILE RELEASEFILE
+ *       accept one connection and hold it, reading nothing, until
+ *       RELEASEFILE exists, then close: a server that sends nothing from
+ *       its own context (reading could make it send an ACK, which would
+ *       attribute the flow too), so only the accept probe can attribute it
+ *       before the close
  *
  * Exit status: 0, or 1 with "error: ..." (e.g. EPERM) on stderr.
  */
@@ -443,13 +446,13 @@ static int udp1(const char *addr, const char *port)
 	return 0;
 }
 
-static int tcp_sink(const char *addr, const char *port, const char *ready)
+static int tcp_sink(const char *addr, const char *port, const char *ready,
+		    const char *release)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in s4 = { .sin_family = AF_INET };
 	struct sockaddr *sa = (struct sockaddr *)&s4;
 	socklen_t len = sizeof(s4);
-	char buf[4096];
 	int one = 1, fd, c;
 	FILE *f;
 
@@ -477,9 +480,8 @@ static int tcp_sink(const char *addr, const char *port, const char *ready)
 		perror("accept");
 		return 1;
 	}
-	while (read(c, buf, sizeof(buf)) > 0)
-		;
-	sleep(1);
+	while (access(release, F_OK))
+		poll(NULL, 0, 20);
 	close(c);
 	close(fd);
 	return 0;
@@ -493,8 +495,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "udp1"))
 		return udp1(argv[2], argv[3]);
-	if (argc == 5 && !strcmp(argv[1], "tcp-sink"))
-		return tcp_sink(argv[2], argv[3], argv[4]);
+	if (argc == 6 && !strcmp(argv[1], "tcp-sink"))
+		return tcp_sink(argv[2], argv[3], argv[4], argv[5]);
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: efclient stats|dump|flush|listen SECS [flush] [sleep=S] [rcvbuf=N] [unregister]\n");
