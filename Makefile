@@ -45,7 +45,8 @@ all: module userspace
 help:
 	@echo "make deps        install build and test dependencies (Debian 12, root)"
 	@echo "make             build kmod/exeflow.ko (KVER/KDIR) and userspace/"
-	@echo "make check       unit tests (ASan/UBSan) + VM tests on 6.1 and 6.12"
+	@echo "make check       unit tests (ASan/UBSan) + VM tests on 6.1 and 6.12 + packaging"
+	@echo "make check-all   everything CI runs: check, check-debug, check-matrix, fuzz"
 	@echo "make check-unit  unit tests only"
 	@echo "make fuzz        libFuzzer targets, FUZZ_SECONDS=30 each (clang)"
 	@echo "make check-vm    VM tests only (VM_KERNELS=\"kver ...\" to choose)"
@@ -90,6 +91,14 @@ userspace/exeflowd userspace/exeflowctl: %: %.o userspace/libexeflow.a
 # ---- tests ---------------------------------------------------------------
 
 check: check-unit check-vm check-install
+
+# Everything CI runs (about 45-60 minutes on 2 cores with cold caches).
+.PHONY: check-all
+check-all:
+	$(MAKE) check
+	$(MAKE) check-debug
+	$(MAKE) check-matrix
+	$(MAKE) fuzz
 
 check-unit:
 	$(MAKE) -C tests/unit run
