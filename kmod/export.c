@@ -8,7 +8,8 @@
  *
  * Each record gets the listener's next sequence number when it is queued
  * (or, for records queued while nobody listened, when a listener
- * registers), so every record lost to a full backlog leaves a gap.
+ * registers), so every record lost to a full backlog leaves a gap. When
+ * the backlog is full, an END takes the place of a queued NEW/UPDATE.
  * Without a listener, ended flows wait on the backlog until max_backlog,
  * then are counted as DROP_NO_LISTENER.
  */
@@ -39,6 +40,7 @@
 static struct {
 	spinlock_t lock;		/* everything below */
 	struct list_head backlog;
+	struct hlist_head interim;	/* queued NEW/UPDATE, newest first */
 	unsigned int count;
 	u32 portid;			/* listener, 0 = none */
 	u32 gen;			/* listener generation */
@@ -95,24 +97,39 @@ void ef_export_kick(void)
 void ef_export_queue(struct list_head *recs)
 {
 	unsigned int max = ef_param(max_backlog);
-	struct ef_flow *f, *tmp;
+	struct ef_flow *f, *tmp, *victim;
 	LIST_HEAD(drop);
 
 	spin_lock_bh(&ef_exp.lock);
 	list_for_each_entry_safe(f, tmp, recs, node) {
 		if (ef_exp.count >= max) {
-			if (ef_exp.portid) {
-				ef_stat_inc(EXEFLOW_S_DROP_BACKLOG);
-				ef_exp.next_seq++;	/* leave a gap */
+			ef_stat_inc(ef_exp.portid ? EXEFLOW_S_DROP_BACKLOG :
+				    EXEFLOW_S_DROP_NO_LISTENER);
+			/*
+			 * An END is worth more than an interim record: it
+			 * has the final counters and the owner too. Make
+			 * room by dropping the newest queued NEW/UPDATE;
+			 * its sequence number becomes the gap.
+			 */
+			if (f->event == EXEFLOW_EV_END &&
+			    !hlist_empty(&ef_exp.interim)) {
+				victim = hlist_entry(ef_exp.interim.first,
+						     struct ef_flow, hnode);
+				hlist_del_init(&victim->hnode);
+				list_move(&victim->node, &drop);
+				ef_exp.count--;
 			} else {
-				ef_stat_inc(EXEFLOW_S_DROP_NO_LISTENER);
+				if (ef_exp.portid)
+					ef_exp.next_seq++;	/* the gap */
+				list_move(&f->node, &drop);
+				continue;
 			}
-			list_move(&f->node, &drop);
-			continue;
 		}
 		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
 		f->seq_gen = ef_exp.gen;
 		list_move_tail(&f->node, &ef_exp.backlog);
+		if (f->event != EXEFLOW_EV_END)
+			hlist_add_head(&f->hnode, &ef_exp.interim);
 		ef_exp.count++;
 	}
 	spin_unlock_bh(&ef_exp.lock);
@@ -173,6 +190,8 @@ static void ef_export_consume(unsigned int n, bool delivered)
 	for (i = 0; i < n && !list_empty(&ef_exp.backlog); i++) {
 		f = list_first_entry(&ef_exp.backlog, struct ef_flow, node);
 		list_move_tail(&f->node, &done);
+		if (f->event != EXEFLOW_EV_END)
+			hlist_del_init(&f->hnode);
 		ef_exp.count--;
 	}
 	spin_unlock_bh(&ef_exp.lock);
@@ -331,6 +350,7 @@ void ef_export_init(void)
 {
 	spin_lock_init(&ef_exp.lock);
 	INIT_LIST_HEAD(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
 }
 
 void ef_export_start(void)

@@ -277,18 +277,17 @@ static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
 	list_add_tail(&n->node, out);
 }
 
-/* Queue an unlinked flow's END, preceded by its NEW if still unsent. */
-static void ef_emit_end(struct list_head *out, struct ef_flow *f,
-			bool listener)
+/*
+ * Queue an unlinked flow's END. A NEW not sent yet is not sent at all: it
+ * would go out in the same batch as the END, which carries everything it
+ * says, and short flows would cost two records each.
+ */
+static void ef_emit_end(struct list_head *out, struct ef_flow *f)
 {
 	/* a TCP connection that closed: its socket's owner entry is done */
 	if (f->key.proto == IPPROTO_TCP && (f->flags & EF_FL_CLOSING) &&
 	    (f->flags & EF_FL_COOKIE))
 		ef_sockowner_del(f->cookie);
-	if (listener && f->owner && !(f->flags & EF_FL_NEW_SENT)) {
-		f->flags |= EF_FL_NEW_SENT;
-		ef_emit(out, f, EXEFLOW_EV_NEW, EXEFLOW_END_NONE);
-	}
 	if (ef_flow_method(f) == EXEFLOW_M_NONE)
 		ef_stat_inc(EXEFLOW_S_UNATTRIBUTED);
 	list_add_tail(&f->node, out);
@@ -366,7 +365,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 		list_for_each_entry_safe(f, tmp, &st->dead, node) {
 			list_del_init(&f->node);
 			ef_owner_from_map(f, gen);
-			ef_emit_end(out, f, listener);
+			ef_emit_end(out, f);
 		}
 		list_for_each_entry_safe(f, tmp, &st->lru, node) {
 			if (netns_id && f->key.netns_id != netns_id)
@@ -382,7 +381,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 				if (reason == EXEFLOW_END_EVICTED)
 					ev--;
 				ef_flow_unlink(f, reason);
-				ef_emit_end(out, f, listener);
+				ef_emit_end(out, f);
 				continue;
 			}
 			if (!listener)

@@ -115,4 +115,26 @@ echo "OK accept_probe toggles at run time"
 fi
 
 netns_cleanup
+rmmod exeflow || fail "rmmod 2"
+
+# --- a full backlog keeps ENDs: each takes the place of a queued NEW
+load_exeflow max_backlog=8 inactive_timeout=1 export_interval_ms=100
+netns_pair
+efclient listen 40 flush sleep=15 rcvbuf=2048 >/tmp/k20/full &
+LP=$!
+wait_for 10 grep -q REGISTERED /tmp/k20/full
+ip netns exec a sh -c 'i=0; while [ $i -lt 20 ]; do efclient udp1 10.0.0.2 $((7200 + i)) >/dev/null; i=$((i + 1)); done'
+wait $LP
+ends=$(grep '^REC' /tmp/k20/full | grep 'ev=END' | grep 'dir=out' | grep -c ' proto=17 .* dport=72[0-9][0-9] ')
+news=$(grep '^REC' /tmp/k20/full | grep -c 'ev=NEW')
+db=$(st drop_backlog)
+[ "$db" -gt 0 ] || fail "the backlog never filled (drop_backlog=0)"
+# the backlog's 8 places end up holding ENDs; only NEWs were dropped for them
+[ "$ends" -ge 8 ] || { grep '^REC' /tmp/k20/full | cut -d' ' -f1-12; fail "only $ends UDP END records came through a full backlog of 8"; }
+# every sequence number handed out was delivered or counted as dropped
+got=$(sed -n 's/^SUMMARY records=\([0-9]*\) .*/\1/p' /tmp/k20/full)
+last=$(sed -n 's/^SUMMARY .* kernel_last_seq=\([0-9]*\).*/\1/p' /tmp/k20/full)
+[ $((got + db)) = "$last" ] || fail "received $got + drop_backlog $db != last sequence number $last"
+echo "OK full backlog: $ends END and $news NEW records delivered, received $got + drop_backlog $db = last_seq $last"
+netns_cleanup
 pass "limits, back-pressure, parameters"

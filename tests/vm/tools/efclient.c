@@ -14,7 +14,9 @@
  *       -EAGAIN); then with "flush" send FLUSH on a second socket (a
  *       full listener socket could not take the reply) and read records
  *       until the reply has come and the kernel's backlog is empty.
- *       Ends with "SUMMARY records=N gaps=G last_seq=S".
+ *       Ends with "SUMMARY records=N gaps=G last_seq=S kernel_last_seq=K"
+ *       (G: records missing between the ones received; K: the module's
+ *       last sequence number at the final stats of "flush", else 0).
  *   efclient udp1 ADDR PORT        send one UDP datagram and exit at once
  *                                  (a process that lives for milliseconds)
  *   efclient tcp-sink ADDR PORT READYFILE RELEASEFILE
@@ -49,6 +51,7 @@ static long last_backlog = -1;	/* EXEFLOW_S_BACKLOG of the last reply */
 static int last_reply;		/* command of the last reply received */
 static unsigned long records, gaps;
 static uint64_t last_seq;
+static uint64_t kernel_last_seq;	/* EXEFLOW_A_LAST_SEQ of the last stats */
 
 static const char *const stat_names[] = {
 	[EXEFLOW_S_PACKETS] = "packets",
@@ -166,8 +169,9 @@ static void print_flow(struct nlattr *nest)
 	seq = u64(tb, EXEFLOW_F_SEQ);
 	if (ev != EXEFLOW_EV_LIVE) {
 		records++;
-		if (last_seq && seq != last_seq + 1) {
-			gaps++;
+		/* numbered from 1 per listener: count the missing ones */
+		if (seq > last_seq + 1) {
+			gaps += seq - last_seq - 1;
 			printf("GAP expected=%" PRIu64 " got=%" PRIu64 "\n",
 			       last_seq + 1, seq);
 		}
@@ -219,6 +223,10 @@ static void print_stats(struct nlattr **tb)
 
 	printf("STAT version=%u\nSTAT listener=%u\n", u32(tb, EXEFLOW_A_VERSION),
 	       u32(tb, EXEFLOW_A_LISTENER));
+	if (tb[EXEFLOW_A_LAST_SEQ]) {
+		kernel_last_seq = nla_get_u64(tb[EXEFLOW_A_LAST_SEQ]);
+		printf("STAT last_seq=%" PRIu64 "\n", kernel_last_seq);
+	}
 	if (!tb[EXEFLOW_A_STATS] ||
 	    nla_parse_nested(st, EXEFLOW_S_MAX, tb[EXEFLOW_A_STATS], NULL) < 0)
 		return;
@@ -417,8 +425,9 @@ static int listen_for(double secs, int flush, int pause, int unreg,
 		flush_and_drain();
 	if (unreg)
 		send_cmd(EXEFLOW_CMD_UNREGISTER, 0);
-	printf("SUMMARY records=%lu gaps=%lu last_seq=%" PRIu64 "\n", records,
-	       gaps, last_seq);
+	printf("SUMMARY records=%lu gaps=%lu last_seq=%" PRIu64
+	       " kernel_last_seq=%" PRIu64 "\n", records, gaps, last_seq,
+	       kernel_last_seq);
 	return 0;
 }
 
