@@ -47,6 +47,7 @@ while [ "$rep" -le "$reps" ]; do
 	rep=$((rep + 1))
 done
 rm -rf "$tmp/w" "$tmp/rw"
+gcc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I"$top/include" -I"$top/userspace" $(pkg-config --cflags $PKGS) -o "$out/dpath" "$top/bench/tools/dpath.c" "$top/userspace/libexeflow.a" $(pkg-config --libs $PKGS) -pthread; mkdir "$tmp/dpath"; "$out/dpath" -n 100000 -R "$reps" "$tmp/dpath"
 
 size=$((256 * 1024 * 1024))
 head -c "$size" /dev/urandom >"$tmp/hash.bin"

@@ -92,6 +92,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	if (t == "writer" || t == "nfdump") { us[t, c, r] = kv($0, "rps"); usn = r > usn ? r : usn }
 	else { hs[t, r] = kv($0, "mbps"); hn = r > hn ? r : hn }
 }
+/^BENCH dpath / { k = ++dpn; dp_cpu[k] = kv($0, "cpu_us_per_rec"); dp_rps[k] = kv($0, "rps"); dp_flows = kv($0, "flows") }
 /^host: / { host = substr($0, 7) }
 /^machine: / { split(substr($0, 10), m, "="); machine[m[1]] = substr($0, 10 + length(m[1]) + 1) }
 /^setting: / { split(substr($0, 10), m, "="); setting[m[1]] = substr($0, 10 + length(m[1]) + 1) }
@@ -210,6 +211,14 @@ END {
 		row("6", "... nfdump -r X -w Y" (c == "lz4" ? " -y" : "") ", same records, records/s", 0, "", "", "")
 		stats(q, usn)
 		row("6", "... writer / nfdump", 2, ">= 1", ge(S_med, 1), "")
+	}
+	if (dpn) {
+		delete v; for (k = 1; k <= dpn; k++) v[k] = dp_cpu[k]
+		stats(v, dpn)
+		row("6", "exeflowd per-record path (bench/tools/dpath), CPU us per netlink record", 3, "", "", dp_flows " flows as NEW + END records, warm hash cache")
+		delete v; for (k = 1; k <= dpn; k++) v[k] = dp_rps[k]
+		stats(v, dpn)
+		row("6", "... netlink records/s through it", 0, "", "", "")
 	}
 	if (hn) {
 		delete v; delete w; delete q

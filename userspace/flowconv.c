@@ -38,6 +38,63 @@ const struct hc_identity *flowconv_identity(const struct ef_record *r,
 	return id;
 }
 
+/* FNV-1a; the memo compares the strings, so collisions only cost a miss. */
+static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool memo_hit(const struct fc_app_memo *m, uint64_t h,
+		     const char *comm, size_t cl, const char *exe, size_t el)
+{
+	return m->hash == h && !memcmp(m->comm, comm, cl + 1) &&
+	       !memcmp(m->exe, exe, el + 1);
+}
+
+/* nfw_app_id(id, comm, exe, NULL), remembered (see struct fc_app_memo). */
+static int app_id(struct flowconv_buf *b, const char *comm, const char *exe,
+		  uint8_t id[NFR_APP_ID_LEN])
+{
+	size_t cl = strlen(comm), el = strlen(exe);
+	struct fc_app_memo *m, *m2;
+	uint64_t h;
+
+	if (cl >= sizeof(m->comm) || el >= sizeof(m->exe))
+		return nfw_app_id(id, comm, exe, NULL);
+	/* The NUL after comm keeps ("ab", "c") apart from ("a", "bc"). */
+	h = fnv1a(exe, el, fnv1a(comm, cl + 1, 0xcbf29ce484222325ull)) | 1;
+	m = &b->memo[h % FC_MEMO_SLOTS];
+	m2 = &b->memo[(h >> 32) % FC_MEMO_SLOTS];
+	if (!memo_hit(m, h, comm, cl, exe, el)) {
+		if (memo_hit(m2, h, comm, cl, exe, el)) {
+			m = m2;
+		} else {
+			if (nfw_app_id(id, comm, exe, NULL))
+				return -1;
+			if (m2->used < m->used)
+				m = m2;
+			m->hash = h;
+			memcpy(m->id, id, NFR_APP_ID_LEN);
+			memcpy(m->comm, comm, cl + 1);
+			memcpy(m->exe, exe, el + 1);
+		}
+	}
+	m->used = ++b->memo_clock;
+	memcpy(id, m->id, NFR_APP_ID_LEN);
+	return 0;
+}
+
+/* snprintf(dst, size, "%s", src) without the printf machinery. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void fill_label(const struct ef_record *r, const char *user,
 		       const struct flowconv_buf *b, bool hashed,
 		       struct lbl_proc *l)
@@ -113,7 +170,7 @@ int flowconv(const struct ef_record *r, const struct hc_result *hash,
 	f->out_ifname = r->out_ifname[0] ? r->out_ifname : NULL;
 
 	if (p->present || r->has_sock_uid) {
-		snprintf(b->user, sizeof(b->user), "%s",
+		copy_str(b->user, sizeof(b->user),
 			 ef_username(p->present ? p->uid : r->sock_uid));
 		user = b->user;
 		f->user = user;
@@ -123,7 +180,7 @@ int flowconv(const struct ef_record *r, const struct hc_result *hash,
 		exehash_hex(hash->sha256, sizeof(hash->sha256), b->sha256);
 	}
 	if (p->present && p->comm[0] &&
-	    nfw_app_id(b->app_id, p->comm, p->exe_path, NULL) == 0) {
+	    app_id(b, p->comm, p->exe_path, b->app_id) == 0) {
 		f->app_id = b->app_id;
 		f->app_id_len = NFR_APP_ID_LEN;
 		f->app_name = p->comm;

@@ -16,13 +16,36 @@
 #include "record.h"
 #include "username.h"
 
-/* Storage the nfw_flow's pointers refer to. */
+/*
+ * Recent (comm, exe) -> NBAR app id. nfw_app_id() is a SHA-256 through
+ * OpenSSL's EVP layer and cost a third of a flow's conversion, for an
+ * answer that is the same for every flow of a program. Each key has two
+ * slots to choose from (the least recently used one is replaced); both
+ * strings are compared on a hit. Exe paths of FC_MEMO_PATH bytes or more
+ * are not kept (their id is computed every time).
+ */
+#define FC_MEMO_SLOTS 128
+#define FC_MEMO_PATH 256
+
+struct fc_app_memo {
+	uint64_t hash;		/* of comm and exe, never 0; 0 = empty slot */
+	uint64_t used;		/* when last hit or filled (memo_clock) */
+	uint8_t id[NFR_APP_ID_LEN];
+	char comm[EF_COMM_LEN + 1];
+	char exe[FC_MEMO_PATH];
+};
+
+/* Storage the nfw_flow's pointers refer to, and the app id memo: must
+ * start zeroed (static, calloc or = { 0 }) and live across flowconv()
+ * calls. */
 struct flowconv_buf {
 	char label[LBL_MAX];
 	char user[EF_USER_LEN];
 	uint8_t app_id[NFR_APP_ID_LEN];
 	char md5[2 * EXEHASH_MD5_LEN + 1];
 	char sha256[2 * EXEHASH_SHA256_LEN + 1];
+	struct fc_app_memo memo[FC_MEMO_SLOTS];
+	uint64_t memo_clock;
 };
 
 /* @hash may be NULL (no hash known). Returns 0, or -1 if the label could

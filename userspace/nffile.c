@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MAGIC 0xA50C
@@ -180,11 +181,44 @@ static long decompress_payload(int comp, const uint8_t *in, size_t n,
 	return (long)n;
 }
 
-/* Write one block (records at @recs) at @off; returns the bytes written. */
+/* pwrite_all() for a header and a payload in two places. */
+static int pwrite2_all(int fd, const void *a, size_t an, const void *b,
+		       size_t bn, off_t off)
+{
+	struct iovec iov[2] = { { (void *)a, an }, { (void *)b, bn } };
+	struct iovec *v = iov;
+	int cnt = 2;
+
+	while (cnt) {
+		ssize_t r = pwritev(fd, v, cnt, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)
+				errno = EIO;
+			return -1;
+		}
+		off += r;
+		for (; cnt && (size_t)r >= v->iov_len; v++, cnt--)
+			r -= (ssize_t)v->iov_len;
+		if (cnt) {
+			v->iov_base = (uint8_t *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
+	}
+	return 0;
+}
+
+/* Write one block (records at @recs) at @off; returns the bytes written.
+ * An uncompressed block goes out from @recs itself (pwritev with its
+ * header) rather than through a 1 MiB copy into @zbuf. */
 static long write_block(int fd, int comp, const uint8_t *recs, size_t n,
 			uint32_t nrec, off_t off, uint8_t *zbuf, void *wrk)
 {
-	long zl = compress_payload(comp, recs, n, zbuf + NFF_BLOCK_HDR, wrk);
+	long zl = comp == NFF_COMP_NONE ? (long)n :
+		  compress_payload(comp, recs, n, zbuf + NFF_BLOCK_HDR, wrk);
+	int r;
 
 	if (zl <= 0 || zl > (long)NFF_READ_MAX) {
 		errno = EOVERFLOW;
@@ -194,9 +228,11 @@ static long write_block(int fd, int comp, const uint8_t *recs, size_t n,
 	put32(zbuf + 4, (uint32_t)zl);
 	put16(zbuf + 8, BLOCK_TYPE_3);
 	put16(zbuf + 10, 0);
-	if (pwrite_all(fd, zbuf, NFF_BLOCK_HDR + (size_t)zl, off) < 0)
-		return -1;
-	return NFF_BLOCK_HDR + zl;
+	if (comp == NFF_COMP_NONE)
+		r = pwrite2_all(fd, zbuf, NFF_BLOCK_HDR, recs, n, off);
+	else
+		r = pwrite_all(fd, zbuf, NFF_BLOCK_HDR + (size_t)zl, off);
+	return r < 0 ? -1 : NFF_BLOCK_HDR + zl;
 }
 
 static int lzo_ready(void)

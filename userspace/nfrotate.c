@@ -91,15 +91,20 @@ static uint64_t fnv(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+/* cap is 0 or a power of two (64, doubled): masks, not divisions, on the
+ * three lookups nfw_write() does per flow. */
 static uint64_t *kset_find(const struct kset *s, uint64_t key)
 {
-	for (size_t i = key % (s->cap ? s->cap : 1); s->cap; i = (i + 1) % s->cap) {
+	size_t mask = s->cap - 1;
+
+	if (!s->cap)
+		return NULL;
+	for (size_t i = key & mask;; i = (i + 1) & mask) {
 		if (!s->k[i])
 			return NULL;
 		if (s->k[i] == key)
 			return &s->v[i];
-	}
-	return NULL;
+	}	/* ends: kset_put keeps at least half the slots empty */
 }
 
 static int kset_put(struct kset *s, uint64_t key, uint64_t val)
@@ -129,7 +134,7 @@ static int kset_put(struct kset *s, uint64_t key, uint64_t val)
 		free(s->v);
 		*s = g;
 	}
-	for (i = key % s->cap; s->k[i]; i = (i + 1) % s->cap)
+	for (i = key & (s->cap - 1); s->k[i]; i = (i + 1) & (s->cap - 1))
 		;
 	s->k[i] = key;
 	s->v[i] = val;

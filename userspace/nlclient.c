@@ -30,6 +30,8 @@ struct ef_client {
 	void *arg;
 	bool overrun_pending;	/* seen while waiting for a reply */
 	struct ef_client_counters cnt;
+	struct ef_parse_buf pb;	/* every message's records decode here
+				 * (kept: see ef_parse_records_buf) */
 };
 
 /* State of one exchange on a socket (or of one drain of the event socket). */
@@ -129,9 +131,9 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	g = nlmsg_data(nlh);
 	if (r->on_cmd && r->fn) {
 		/* Dump parts; do not insist on the cmd the module echoes. */
-		ef_parse_records_msg(nlh, dump_record, r, &bad);
+		ef_parse_records_buf(nlh, &c->pb, dump_record, r, &bad);
 	} else if (!r->on_cmd && g->cmd == EXEFLOW_CMD_RECORDS) {
-		ef_parse_records_msg(nlh, count_record, c, &bad);
+		ef_parse_records_buf(nlh, &c->pb, count_record, c, &bad);
 	} else if (r->st && !r->got_stats && r->seq &&
 		   nlh->nlmsg_seq == r->seq) {
 		if (ef_parse_stats_msg(nlh, r->st))
@@ -360,6 +362,7 @@ int ef_client_wrap(struct ef_client **out, struct nl_sock *cmd,
 	c->cmd = cmd;
 	c->ev = ev;
 	c->family = family;
+	ef_parse_buf_init(&c->pb);
 	c->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms
 					       : DEFAULT_TIMEOUT_MS;
 	if (ev)

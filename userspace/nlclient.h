@@ -77,7 +77,9 @@ void ef_client_counters(const struct ef_client *c,
 /*
  * Make the event socket the export target. From here on records go to fn
  * (also those that race with the REGISTER reply). st, if non-NULL, gets the
- * counters from the reply.
+ * counters from the reply. The record fn gets (here and from get_flows)
+ * lives in the client until fn returns: fn must not call
+ * ef_client_recv() or ef_client_get_flows() on the same client.
  */
 int ef_client_register(struct ef_client *c, ef_record_fn fn, void *arg,
 		       struct ef_stats *st);

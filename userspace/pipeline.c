@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "pipeline.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,10 +9,25 @@
 #include "log.h"
 #include "uapi/exeflow.h"
 
+/*
+ * A record waiting for its hash (or for the disk). 4 KiB of a 4.4 KB
+ * struct ef_record is exe_path[], mostly unused: an entry keeps the bytes
+ * before and after that array and the path as a string, ~0.4 KB, and the
+ * record is put back together in struct pipeline's scratch when it goes.
+ * Up to max_parked of them wait while a disk is full.
+ */
+#define PATH_OFF offsetof(struct ef_record, proc.exe_path)
+#define PATH_END (PATH_OFF + EF_PATH_LEN)
+
 struct parked {
 	struct parked *next;
 	uint64_t since_ms;
-	struct ef_record rec;
+	bool known;		/* id is the executable's identity */
+	struct hc_identity id;	/* ... kept for the hash cache, as is pid */
+	pid_t pid;
+	unsigned char head[PATH_OFF];
+	unsigned char tail[sizeof(struct ef_record) - PATH_END];
+	char path[];		/* proc.exe_path */
 };
 
 struct pipeline {
@@ -19,6 +35,7 @@ struct pipeline {
 	struct parked *head, *tail;
 	struct pipeline_stats st;
 	int writer_failing;	/* log a full disk once, and its end */
+	struct ef_record scratch;	/* a parked record, put together */
 	struct flowconv_buf buf;
 };
 
@@ -57,18 +74,53 @@ void pipeline_destroy(struct pipeline *p)
 	free(p);
 }
 
+static void submit(struct pipeline *p, const struct hc_identity *id,
+		   pid_t pid, const char *path)
+{
+	struct hc_request req = { 0 };
+
+	req.id = *id;
+	req.pid = pid;
+	req.path = path;
+	if (hashcache_submit(p->cfg.hc, &req) == HC_EFULL)
+		p->st.hash_submit_full++;
+}
+
 static void submit_hash(struct pipeline *p, const struct ef_record *r)
 {
 	struct hc_identity id;
-	struct hc_request req = { 0 };
 
-	if (!flowconv_identity(r, &id))
-		return;
-	req.id = id;
-	req.pid = (pid_t)r->proc.tgid;
-	req.path = r->proc.exe_path;
-	if (hashcache_submit(p->cfg.hc, &req) == HC_EFULL)
-		p->st.hash_submit_full++;
+	if (flowconv_identity(r, &id))
+		submit(p, &id, (pid_t)r->proc.tgid, r->proc.exe_path);
+}
+
+static struct parked *park(const struct ef_record *r, uint64_t now)
+{
+	size_t len = strlen(r->proc.exe_path) + 1;
+	struct parked *e = malloc(sizeof(*e) + len);
+
+	if (!e)
+		return NULL;
+	e->next = NULL;
+	e->since_ms = now;
+	e->known = flowconv_identity(r, &e->id) != NULL;
+	e->pid = (pid_t)r->proc.tgid;
+	memcpy(e->head, r, sizeof(e->head));
+	memcpy(e->tail, (const char *)r + PATH_END, sizeof(e->tail));
+	memcpy(e->path, r->proc.exe_path, len);
+	return e;
+}
+
+/* The parked record as it came; exe_path[] past its NUL is not kept. */
+static const struct ef_record *unpark(struct pipeline *p,
+				      const struct parked *e)
+{
+	struct ef_record *r = &p->scratch;
+
+	memcpy(r, e->head, sizeof(e->head));
+	memcpy((char *)r + PATH_END, e->tail, sizeof(e->tail));
+	memcpy(r->proc.exe_path, e->path, strlen(e->path) + 1);
+	return r;
 }
 
 /* Returns false if the writer could not take the flow (keep it parked). */
@@ -102,26 +154,27 @@ static bool emit(struct pipeline *p, const struct ef_record *r,
 }
 
 /*
- * Decides whether a parked record can go now: its hash is known (or will
- * never be), or it waited long enough. *hash is set when there is one.
+ * Decides whether a record (executable @id, NULL if unknown; waiting since
+ * @since) can go now: its hash is known (or will never be), or it waited
+ * long enough. *hash is set when there is one; *miss when the cache does
+ * not know the identity (evicted meanwhile: submit again).
  */
-static bool ready(struct pipeline *p, struct parked *e, uint64_t now,
-		  bool force, struct hc_result *hash, bool *have)
+static bool ready(struct pipeline *p, const struct hc_identity *id,
+		  uint64_t since, uint64_t now, bool force,
+		  struct hc_result *hash, bool *have, bool *miss)
 {
-	struct hc_identity id;
 	enum hc_lookup_ret lr;
 
-	*have = false;
-	if (!flowconv_identity(&e->rec, &id))
+	*have = *miss = false;
+	if (!id)
 		return true;
-	lr = hashcache_lookup(p->cfg.hc, &id, hash);
+	lr = hashcache_lookup(p->cfg.hc, id, hash);
 	if (lr == HC_DONE) {
 		*have = true;
 		return true;
 	}
-	if (lr == HC_MISS)
-		submit_hash(p, &e->rec);	/* evicted meanwhile */
-	if (force || now - e->since_ms >= p->cfg.hash_wait_ms) {
+	*miss = lr == HC_MISS;
+	if (force || now - since >= p->cfg.hash_wait_ms) {
 		p->st.hash_timeouts++;
 		return true;
 	}
@@ -133,12 +186,16 @@ static void run_queue(struct pipeline *p, bool force)
 	struct parked **link = &p->head, *e;
 	uint64_t now = now_ms();
 	struct hc_result hash;
-	bool have;
+	bool have, miss, go;
 
 	p->tail = NULL;
 	while ((e = *link)) {
-		if (ready(p, e, now, force, &hash, &have)) {
-			if (!emit(p, &e->rec, have ? &hash : NULL)) {
+		go = ready(p, e->known ? &e->id : NULL, e->since_ms, now, force,
+			   &hash, &have, &miss);
+		if (miss)
+			submit(p, &e->id, e->pid, e->path);
+		if (go) {
+			if (!emit(p, unpark(p, e), have ? &hash : NULL)) {
 				/* Disk failing: keep order, try later. */
 				while (*link) {
 					p->tail = *link;
@@ -156,9 +213,30 @@ static void run_queue(struct pipeline *p, bool force)
 	}
 }
 
+/*
+ * Nothing waits: what run_queue() would do with this record alone, without
+ * parking it first (the usual case, its hash known since its NEW). Returns
+ * false if it has to wait.
+ */
+static bool emit_now(struct pipeline *p, const struct ef_record *rec,
+		     uint64_t now)
+{
+	struct hc_identity idb;
+	const struct hc_identity *id = flowconv_identity(rec, &idb);
+	struct hc_result hash;
+	bool have, miss, go;
+
+	go = ready(p, id, now, now, false, &hash, &have, &miss);
+	if (miss)
+		submit(p, id, (pid_t)rec->proc.tgid, rec->proc.exe_path);
+	return go && emit(p, rec, have ? &hash : NULL);
+}
+
 void pipeline_record(struct pipeline *p, const struct ef_record *rec)
 {
 	struct parked *e;
+	uint64_t now;
+	bool alone;
 
 	p->st.records++;
 	if (rec->event == EXEFLOW_EV_NEW) {
@@ -169,6 +247,10 @@ void pipeline_record(struct pipeline *p, const struct ef_record *rec)
 		return;
 	/* Also for UPDATE/END: the NEW may predate this daemon. */
 	submit_hash(p, rec);
+	now = now_ms();
+	alone = !p->head;
+	if (alone && emit_now(p, rec, now))
+		return;
 	if (p->st.parked >= p->cfg.max_parked) {
 		if (!p->st.dropped)
 			ef_log("too many records waiting (%zu): dropping, see counters",
@@ -176,14 +258,11 @@ void pipeline_record(struct pipeline *p, const struct ef_record *rec)
 		p->st.dropped++;
 		return;
 	}
-	e = malloc(sizeof(*e));
+	e = park(rec, now);
 	if (!e) {
 		p->st.dropped++;
 		return;
 	}
-	e->next = NULL;
-	e->since_ms = now_ms();
-	e->rec = *rec;
 	if (p->tail)
 		p->tail->next = e;
 	else
@@ -191,8 +270,9 @@ void pipeline_record(struct pipeline *p, const struct ef_record *rec)
 	p->tail = e;
 	p->st.parked++;
 	/* Cheap when the head is waiting: records behind it are tried on
-	 * the next completion anyway. */
-	if (p->st.parked == 1 || !flowconv_identity(rec, &(struct hc_identity){0}))
+	 * the next completion anyway. A record without identity is ready
+	 * at once, and so may be others parked ahead of it. */
+	if (!alone && !e->known)
 		run_queue(p, false);
 }
 

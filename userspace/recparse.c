@@ -8,18 +8,59 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netlink/genl/genl.h>
 
 #define FAIL(e, why_) do { (e)->why = (why_); return -EINVAL; } while (0)
 
+/*
+ * libnl's nla_ok(), nla_next(), nla_type(), nla_len() and nla_data() with
+ * the same semantics, but inline: they are calls into libnl-3.so, and the
+ * daemon runs them for each of the ~40 attributes of every record.
+ */
+static inline bool attr_ok(const struct nlattr *a, int rem)
+{
+	return rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       a->nla_len <= rem;
+}
+
+static inline const struct nlattr *attr_next(const struct nlattr *a, int *rem)
+{
+	int len = NLA_ALIGN(a->nla_len);
+
+	*rem -= len;
+	return (const struct nlattr *)((const char *)a + len);
+}
+
+static inline int attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline int attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+#define for_each_attr(a, head, len, rem) \
+	for (a = (head), rem = (len); attr_ok(a, rem); a = attr_next(a, &rem))
+#define for_each_nested(a, nest, rem) \
+	for_each_attr(a, (const struct nlattr *)attr_data(nest), \
+		      attr_len(nest), rem)
+
 static int get_fixed(const struct nlattr *a, void *dst, int len,
 		     struct ef_perr *e)
 {
-	if (nla_len(a) != len)
+	if (attr_len(a) != len)
 		FAIL(e, "wrong payload length");
-	memcpy(dst, nla_data(a), (size_t)len);
+	memcpy(dst, attr_data(a), (size_t)len);
 	return 0;
 }
 
@@ -38,8 +79,8 @@ static int get_fixed(const struct nlattr *a, void *dst, int len,
 static int get_str(const struct nlattr *a, char *dst, size_t size,
 		   bool trunc_ok, struct ef_perr *e)
 {
-	const char *s = nla_data(a);
-	int len = nla_len(a);
+	const char *s = attr_data(a);
+	int len = attr_len(a);
 	const char *nul;
 	size_t n;
 
@@ -59,16 +100,42 @@ static int get_str(const struct nlattr *a, char *dst, size_t size,
 	return 0;
 }
 
+/*
+ * Clearing the 4.4 KB record (4 KiB of it exe_path[]) cost more than
+ * decoding it, so a record that is decoded into again is cleared only
+ * where the previous one wrote: the fixed fields and the first
+ * *path_used bytes of exe_path[], the rest of it is still zero.
+ */
+#define PATH_OFF offsetof(struct ef_record, proc.exe_path)
+#define PATH_END (PATH_OFF + EF_PATH_LEN)
+
+static void clear_record(struct ef_record *r, size_t path_used)
+{
+	memset(r, 0, PATH_OFF);
+	memset(r->proc.exe_path, 0, path_used);
+	memset((char *)r + PATH_END, 0, sizeof(*r) - PATH_END);
+}
+
+/* The same for the proc part alone (a repeated PROC). */
+static void clear_proc(struct ef_proc *p, size_t path_used)
+{
+	size_t off = offsetof(struct ef_proc, exe_path) + EF_PATH_LEN;
+
+	memset(p, 0, offsetof(struct ef_proc, exe_path));
+	memset(p->exe_path, 0, path_used);
+	memset((char *)p + off, 0, sizeof(*p) - off);
+}
+
 static int parse_proc(const struct nlattr *nested, struct ef_proc *p,
-		      struct ef_perr *e)
+		      size_t *path_used, struct ef_perr *e)
 {
 	const struct nlattr *a;
 	int rem, err = 0;
 
 	p->present = true;
-	nla_for_each_nested(a, nested, rem) {
-		e->proc_attr = (uint16_t)nla_type(a);
-		switch (nla_type(a)) {
+	for_each_nested(a, nested, rem) {
+		e->proc_attr = (uint16_t)attr_type(a);
+		switch (attr_type(a)) {
 		case EXEFLOW_P_TGID:	err = get_u32(a, &p->tgid, e); break;
 		case EXEFLOW_P_PID:	err = get_u32(a, &p->pid, e); break;
 		case EXEFLOW_P_PPID:	err = get_u32(a, &p->ppid, e); break;
@@ -85,6 +152,12 @@ static int parse_proc(const struct nlattr *nested, struct ef_proc *p,
 		case EXEFLOW_P_EXE_PATH:
 			err = get_str(a, p->exe_path, sizeof(p->exe_path),
 				      false, e);
+			if (!err) {	/* a repeated path may have left more */
+				size_t n = strlen(p->exe_path) + 1;
+
+				if (n > *path_used)
+					*path_used = n;
+			}
 			break;
 		case EXEFLOW_P_EXE_MAJOR: err = get_u32(a, &p->exe_major, e); break;
 		case EXEFLOW_P_EXE_MINOR: err = get_u32(a, &p->exe_minor, e); break;
@@ -124,27 +197,34 @@ enum {
 static int get_addr(const struct nlattr *a, uint8_t *dst, int *lenp,
 		    struct ef_perr *e)
 {
-	int len = nla_len(a);
+	int len = attr_len(a);
 
 	if (len != 4 && len != 16)
 		FAIL(e, "address length neither 4 nor 16");
-	memcpy(dst, nla_data(a), (size_t)len);
+	memcpy(dst, attr_data(a), (size_t)len);
 	*lenp = len;
 	return 0;
 }
 
-int ef_parse_flow_ex(const struct nlattr *nested, struct ef_record *r,
-		     struct ef_perr *e)
+/*
+ * Decodes into *r, which must be all zero but for what an earlier decode
+ * wrote: its fixed fields and *path_used bytes of exe_path[], which is
+ * updated to what this one wrote (see clear_record).
+ */
+static int parse_flow(const struct nlattr *nested, struct ef_record *r,
+		      size_t *path_used, struct ef_perr *e)
 {
 	const struct nlattr *a;
 	unsigned int seen = 0;
+	bool have_proc = false;
 	int rem, err = 0, src_len = 0, dst_len = 0;
 
-	memset(r, 0, sizeof(*r));
+	clear_record(r, *path_used);
+	*path_used = 0;
 	memset(e, 0, sizeof(*e));
-	nla_for_each_nested(a, nested, rem) {
-		e->attr = (uint16_t)nla_type(a);
-		switch (nla_type(a)) {
+	for_each_nested(a, nested, rem) {
+		e->attr = (uint16_t)attr_type(a);
+		switch (attr_type(a)) {
 		case EXEFLOW_F_SEQ:	err = get_u64(a, &r->seq, e); break;
 		case EXEFLOW_F_EVENT:
 			err = get_u8(a, &r->event, e);
@@ -213,8 +293,10 @@ int ef_parse_flow_ex(const struct nlattr *nested, struct ef_record *r,
 			break;
 		case EXEFLOW_F_PROC:
 			/* A repeated PROC must not merge into the first. */
-			memset(&r->proc, 0, sizeof(r->proc));
-			err = parse_proc(a, &r->proc, e);
+			if (have_proc)
+				clear_proc(&r->proc, *path_used);
+			have_proc = true;
+			err = parse_proc(a, &r->proc, path_used, e);
 			break;
 		case EXEFLOW_F_IN_IFNAME:
 			err = get_str(a, r->in_ifname, sizeof(r->in_ifname),
@@ -246,6 +328,14 @@ int ef_parse_flow_ex(const struct nlattr *nested, struct ef_record *r,
 		FAIL(e, "family neither AF_INET nor AF_INET6");
 	}
 	return 0;
+}
+
+int ef_parse_flow_ex(const struct nlattr *nested, struct ef_record *r,
+		     struct ef_perr *e)
+{
+	size_t path_used = EF_PATH_LEN;	/* *r may hold anything */
+
+	return parse_flow(nested, r, &path_used, e);
 }
 
 int ef_parse_flow(const struct nlattr *nested, struct ef_record *out)
@@ -324,31 +414,46 @@ int ef_parse_stats_msg(struct nlmsghdr *nlh, struct ef_stats *s)
 	return have_version && have_stats ? 0 : -EINVAL;
 }
 
-int ef_parse_records_msg(struct nlmsghdr *nlh, ef_record_fn fn, void *arg,
-			 unsigned int *malformed)
+void ef_parse_buf_init(struct ef_parse_buf *b)
 {
-	struct nlattr *head, *a;
-	struct ef_record rec;
+	b->path_used = EF_PATH_LEN;	/* rec may hold anything */
+}
+
+int ef_parse_records_buf(struct nlmsghdr *nlh, struct ef_parse_buf *b,
+			 ef_record_fn fn, void *arg, unsigned int *malformed)
+{
+	const struct nlattr *a;
+	struct nlattr *head;
+	struct ef_perr e;
 	int len, rem, n = 0, err;
 
 	err = msg_attrs(nlh, &head, &len);
 	if (err)
 		return err;
-	nla_for_each_attr(a, head, len, rem) {
-		if (nla_type(a) != EXEFLOW_A_FLOW)
+	for_each_attr(a, head, len, rem) {
+		if (attr_type(a) != EXEFLOW_A_FLOW)
 			continue;
-		if (ef_parse_flow(a, &rec)) {
+		if (parse_flow(a, &b->rec, &b->path_used, &e)) {
 			if (malformed)
 				(*malformed)++;
 			continue;
 		}
-		fn(&rec, arg);
+		fn(&b->rec, arg);
 		n++;
 	}
 	/* A cut-off last attribute is most likely a lost record. */
 	if (rem > 0 && malformed)
 		(*malformed)++;
 	return n;
+}
+
+int ef_parse_records_msg(struct nlmsghdr *nlh, ef_record_fn fn, void *arg,
+			 unsigned int *malformed)
+{
+	struct ef_parse_buf b;
+
+	ef_parse_buf_init(&b);
+	return ef_parse_records_buf(nlh, &b, fn, arg, malformed);
 }
 
 #define NAME(tab, v) ((size_t)(v) < sizeof(tab) / sizeof(tab[0]) && tab[v] \

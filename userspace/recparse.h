@@ -68,6 +68,22 @@ int ef_parse_records_msg(struct nlmsghdr *nlh, ef_record_fn fn, void *arg,
 			 unsigned int *malformed);
 
 /*
+ * The record ef_parse_records_buf() decodes into, kept by a caller that
+ * parses message after message (nlclient): between records only what the
+ * previous one wrote is cleared, not the whole 4.4 KB once per message.
+ * What fn gets is the same as from ef_parse_records_msg(). Not for two
+ * parses at once (fn must not parse into the same buffer).
+ */
+struct ef_parse_buf {
+	struct ef_record rec;
+	size_t path_used;	/* bytes of rec.proc.exe_path not known zero */
+};
+
+void ef_parse_buf_init(struct ef_parse_buf *b);
+int ef_parse_records_buf(struct nlmsghdr *nlh, struct ef_parse_buf *b,
+			 ef_record_fn fn, void *arg, unsigned int *malformed);
+
+/*
  * Names for humans and JSON. Enum lookups return "unknown" for values this
  * build does not know (a newer module may append some); ef_stat_name returns
  * NULL for ids that are not counters, so it doubles as an iterator filter.
