@@ -488,3 +488,7 @@ void ef_flowtable_exit(void)
 	kfree(ef_stripes);
 	kmem_cache_destroy(ef_flow_cache);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)
+#include "tests/flowtable_kunit.c"
+#endif

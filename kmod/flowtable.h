@@ -28,7 +28,7 @@ struct ef_key {
 	u8 proto;
 	u8 icmp_type;		/* queries: the request type */
 	u8 icmp_code;
-	u8 pad[3];
+	u8 pad[6];	/* no unnamed padding: the whole key is hashed */
 } __aligned(8);
 
 enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */

@@ -293,3 +293,7 @@ const struct nf_hook_ops ef_hook_ops[EF_NHOOKS] = {
 		.priority	= NF_IP6_PRI_FIRST,
 	},
 };
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)
+#include "tests/hook_kunit.c"
+#endif

@@ -149,3 +149,7 @@ cancel:
 	nla_nest_cancel(skb, nest);
 	return -EMSGSIZE;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)
+#include "tests/record_kunit.c"
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: timeout decisions of the flow table (included at the end of
+ * flowtable.c): end reasons, the eviction quota, the active-timeout
+ * UPDATE. The last two read the module's globals; they run on a private
+ * table while the module is not initialised yet and skip otherwise.
+ */
+#include "kunit.h"
+
+#ifdef EF_HAVE_KUNIT_SUITES
+
+#define EF_KT_S(s)	((u64)(s) * NSEC_PER_SEC)
+
+u32 ef_kunit_hash(const struct ef_key *k)
+{
+	return ef_hash(k);
+}
+
+/* Private flow table and counters; skips if the module's are live. */
+static void ef_kt_table_setup(struct kunit *test)
+{
+	int err;
+
+	if (ef_buckets || ef_stats)
+		kunit_skip(test, "the module's flow table is live");
+	KUNIT_ASSERT_EQ(test, ef_stats_init(), 0);
+	err = ef_flowtable_init(16);
+	if (err)
+		ef_stats_exit();
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+
+static void ef_kt_table_teardown(void)
+{
+	ef_flowtable_exit();
+	ef_buckets = NULL;
+	ef_stripes = NULL;
+	ef_flow_cache = NULL;
+	ef_stats_exit();
+}
+
+static u8 ef_kt_end(u64 now, u64 last, u16 flags, const struct ef_proc *p)
+{
+	struct ef_flow f = {
+		.last_ns = last,
+		.flags = flags,
+		.owner = (struct ef_proc *)p,
+	};
+
+	return ef_end_reason(&f, now, EF_KT_S(15), EF_KT_S(2));
+}
+
+/* Inactive timeout (15 s here): reached at exactly idle, not before. */
+static void ef_kt_end_idle(struct kunit *test)
+{
+	u64 now = EF_KT_S(1000);
+
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now, 0, NULL), EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15) + 1, 0, NULL),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, NULL),
+			EXEFLOW_END_IDLE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, 0, 0, NULL), EXEFLOW_END_IDLE);
+	/* one FIN is not a close */
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2), EF_FL_FIN_FWD,
+					NULL), EXEFLOW_END_NONE);
+}
+
+/* Closing flows end after the close grace (2 s here), FIN before IDLE. */
+static void ef_kt_end_fin(struct kunit *test)
+{
+	u64 now = EF_KT_S(1000);
+
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now, EF_FL_CLOSING, NULL),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2) + 1,
+					EF_FL_CLOSING, NULL),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2), EF_FL_CLOSING,
+					NULL), EXEFLOW_END_FIN);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(60), EF_FL_CLOSING,
+					NULL), EXEFLOW_END_FIN);
+}
+
+/* A packet stamped the flow after the scan read now: quiet, not ancient. */
+static void ef_kt_end_stamped_after_now(struct kunit *test)
+{
+	struct ef_flow f = { .flags = EF_FL_CLOSING };
+	u64 now = EF_KT_S(1000);
+
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now + 1, 0, NULL),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now + EF_KT_S(100), 0, NULL),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now + 1, EF_FL_CLOSING, NULL),
+			EXEFLOW_END_NONE);
+	/* even with the shortest timeouts */
+	f.last_ns = now + 1;
+	KUNIT_EXPECT_EQ(test, ef_end_reason(&f, now, 1, 1), EXEFLOW_END_NONE);
+}
+
+/* An owner whose exe is unresolved holds END up to idle + 10 s. */
+static void ef_kt_end_exe_pending(struct kunit *test)
+{
+	struct ef_proc p = { .exe_state = EF_EXE_PENDING };
+	u64 now = EF_KT_S(1000), wait = EF_KT_S(15) + EF_EXE_WAIT_NS;
+
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, &p),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - wait + 1, 0, &p),
+			EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - wait, 0, &p),
+			EXEFLOW_END_IDLE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2), EF_FL_CLOSING,
+					&p), EXEFLOW_END_NONE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - wait, EF_FL_CLOSING, &p),
+			EXEFLOW_END_FIN);
+	/* resolved, failed or no exe: no wait */
+	p.exe_state = EF_EXE_DONE;
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, &p),
+			EXEFLOW_END_IDLE);
+	p.exe_state = EF_EXE_FAILED;
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2), EF_FL_CLOSING,
+					&p), EXEFLOW_END_FIN);
+	p.exe_state = EF_EXE_NONE;
+	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, &p),
+			EXEFLOW_END_IDLE);
+}
+
+static unsigned int ef_kt_quota(unsigned int max, unsigned int n)
+{
+	WRITE_ONCE(ef_p_max_flows.val, max);
+	atomic_set(&ef_nflows, n);
+	return ef_evict_quota();
+}
+
+/*
+ * PARAMETERS.md: above 7/8 of max_flows (when at least 16) the exporter
+ * ends flows until 3/4 remain.
+ */
+static void ef_kt_evict_quota(struct kunit *test)
+{
+	static const struct {
+		unsigned int max, n, want;
+	} cases[] = {
+		{ 8, 8, 0 }, { 15, 1000, 0 },	/* too small to evict */
+		{ 16, 0, 0 }, { 16, 14, 0 }, { 16, 15, 3 }, { 16, 16, 4 },
+		{ 1000, 875, 0 }, { 1000, 876, 126 }, { 1000, 1000, 250 },
+		{ 1000, 1001, 251 },		/* one over: a racing insert */
+		{ 100, 1000, 925 },		/* max_flows lowered */
+		{ 131072, 114688, 0 }, { 131072, 114689, 16385 },
+		{ 1U << 24, 1U << 24, 1U << 22 },
+	};
+	static const unsigned int maxes[] = { 16, 64, 1000, 4096 };
+	unsigned int max = ef_p_max_flows.val, n = atomic_read(&ef_nflows);
+	unsigned int i, m, c, q;
+
+	if (ef_buckets)
+		kunit_skip(test, "the module's flow table is live");
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test, ef_kt_quota(cases[i].max, cases[i].n),
+				    cases[i].want, "max_flows %u, %u flows",
+				    cases[i].max, cases[i].n);
+	for (i = 0; i < ARRAY_SIZE(maxes); i++) {
+		m = maxes[i];
+		for (c = 0; c <= 2 * m; c++) {
+			q = ef_kt_quota(m, c);
+			if (c * 8 <= m * 7)
+				KUNIT_EXPECT_EQ_MSG(test, q, 0U, "%u/%u", c, m);
+			else
+				KUNIT_EXPECT_EQ_MSG(test, c - q, m / 4 * 3,
+						    "%u/%u", c, m);
+		}
+	}
+	WRITE_ONCE(ef_p_max_flows.val, max);
+	atomic_set(&ef_nflows, n);
+}
+
+/* The UPDATE snapshot carries the period's counters; they restart. */
+static void ef_kt_update_snapshot(struct kunit *test)
+{
+	struct ef_flow f = {
+		.id = 7,
+		.pkts = { 3, 2 },
+		.bytes = { 300, 200 },
+		.tcp_flags = { TCPHDR_SYN | TCPHDR_ACK, TCPHDR_SYN },
+		.first_ns = EF_KT_S(10),
+		.period_ns = EF_KT_S(10),
+		.last_ns = EF_KT_S(20),
+	};
+	bool own = !ef_flow_cache;
+	struct ef_flow *r, *tmp;
+	LIST_HEAD(out);
+
+	if (own)
+		ef_kt_table_setup(test);
+	ef_emit_update(&out, &f, EF_KT_S(400));
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
+	list_for_each_entry(r, &out, node) {
+		KUNIT_EXPECT_EQ(test, r->id, 7ULL);
+		KUNIT_EXPECT_EQ(test, r->event, EXEFLOW_EV_UPDATE);
+		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_ACTIVE);
+		KUNIT_EXPECT_EQ(test, r->pkts[EF_FWD], 3ULL);
+		KUNIT_EXPECT_EQ(test, r->pkts[EF_REV], 2ULL);
+		KUNIT_EXPECT_EQ(test, r->bytes[EF_FWD], 300ULL);
+		KUNIT_EXPECT_EQ(test, r->bytes[EF_REV], 200ULL);
+		KUNIT_EXPECT_EQ(test, r->tcp_flags[EF_REV], TCPHDR_SYN);
+		KUNIT_EXPECT_EQ(test, r->first_ns, EF_KT_S(10));
+		KUNIT_EXPECT_EQ(test, r->last_ns, EF_KT_S(20));
+	}
+	KUNIT_EXPECT_EQ(test, f.pkts[EF_FWD] | f.pkts[EF_REV], 0ULL);
+	KUNIT_EXPECT_EQ(test, f.bytes[EF_FWD] | f.bytes[EF_REV], 0ULL);
+	KUNIT_EXPECT_EQ(test, f.tcp_flags[EF_FWD] | f.tcp_flags[EF_REV], 0);
+	KUNIT_EXPECT_EQ(test, f.first_ns, 0ULL);
+	KUNIT_EXPECT_EQ(test, f.period_ns, EF_KT_S(400));
+	KUNIT_EXPECT_EQ(test, f.last_ns, EF_KT_S(20));
+
+	/* an idle period: no record, the period still restarts */
+	ef_emit_update(&out, &f, EF_KT_S(700));
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
+	KUNIT_EXPECT_EQ(test, f.period_ns, EF_KT_S(700));
+
+	list_for_each_entry_safe(r, tmp, &out, node) {
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	if (own)
+		ef_kt_table_teardown();
+}
+
+static LIST_HEAD(ef_kt_recs);
+
+static void ef_kt_emit(struct list_head *recs)
+{
+	list_splice_tail_init(recs, &ef_kt_recs);
+}
+
+/* A live UDP flow in the table, one packet each way, period from @period. */
+static struct ef_flow *ef_kt_insert(u16 port, u64 period, u64 last)
+{
+	struct ef_flow *f = kmem_cache_zalloc(ef_flow_cache, GFP_KERNEL);
+	u32 h;
+
+	if (!f)
+		return NULL;
+	f->key.netns_id = 42;
+	f->key.family = AF_INET;
+	f->key.proto = IPPROTO_UDP;
+	f->key.port[0] = htons(port);
+	f->id = port;
+	f->pkts[EF_FWD] = 1;
+	f->pkts[EF_REV] = 1;
+	f->first_ns = period;
+	f->period_ns = period;
+	f->last_ns = last;
+	h = ef_hash(&f->key);
+	hlist_add_head(&f->hnode, &ef_buckets[h & ef_hmask]);
+	list_add_tail(&f->node, &ef_stripes[h & ef_smask].lru);
+	atomic_inc(&ef_nflows);
+	return f;
+}
+
+/*
+ * Check and free the records emitted so far; returns the set of their flow
+ * ids (1 << id). An ended flow is its own record: @flows forgets it.
+ */
+static unsigned long ef_kt_take(struct kunit *test, struct ef_flow **flows,
+				u8 event, u8 reason)
+{
+	unsigned long ids = 0;
+	struct ef_flow *r, *tmp;
+	unsigned int i;
+
+	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+		for (i = 0; i < 3; i++)
+			if (r == flows[i])
+				flows[i] = NULL;
+		KUNIT_EXPECT_EQ_MSG(test, r->event, event, "flow %llu", r->id);
+		KUNIT_EXPECT_EQ_MSG(test, r->end_reason, reason, "flow %llu",
+				    r->id);
+		ids |= BIT(r->id % BITS_PER_LONG);
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	return ids;
+}
+
+/*
+ * The exporter's scan with active_timeout 5 s: a flow whose period began
+ * 6 s ago gets an UPDATE, one that began now does not, and neither does
+ * one stamped after the scan read its time (now - period must not wrap);
+ * none ends. Then a FLUSH scan ends them all.
+ */
+static void ef_kt_scan_active_timeout(struct kunit *test)
+{
+	unsigned int active = ef_p_active_timeout.val;
+	unsigned int idle = ef_p_inactive_timeout.val;
+	struct ef_flow *f[3];	/* ids 1, 2, 3: due, fresh, later */
+	unsigned long live = 0;
+	unsigned int i;
+	u64 now;
+
+	ef_kt_table_setup(test);
+	WRITE_ONCE(ef_p_active_timeout.val, 5);
+	WRITE_ONCE(ef_p_inactive_timeout.val, 60);
+	now = ktime_get_coarse_ns();
+	f[0] = ef_kt_insert(1, now - EF_KT_S(6), now);
+	f[1] = ef_kt_insert(2, now, now);
+	f[2] = ef_kt_insert(3, now + EF_KT_S(30), now + EF_KT_S(30));
+	if (!f[0] || !f[1] || !f[2]) {
+		KUNIT_FAIL(test, "no memory for test flows");
+		goto out;
+	}
+
+	ef_flowtable_scan(true, 0, 0, ef_kt_emit);
+	KUNIT_EXPECT_EQ(test, ef_kt_take(test, f, EXEFLOW_EV_UPDATE,
+					 EXEFLOW_END_ACTIVE), BIT(1));
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 3U);
+	if (f[0]) {
+		KUNIT_EXPECT_EQ(test, f[0]->pkts[EF_FWD], 0ULL);
+		KUNIT_EXPECT_GE(test, f[0]->period_ns, now);
+	}
+	if (f[1]) {
+		KUNIT_EXPECT_EQ(test, f[1]->pkts[EF_FWD], 1ULL);
+		KUNIT_EXPECT_EQ(test, f[1]->period_ns, now);
+	}
+	if (f[2]) {
+		KUNIT_EXPECT_EQ(test, f[2]->pkts[EF_FWD], 1ULL);
+		KUNIT_EXPECT_EQ(test, f[2]->period_ns, now + EF_KT_S(30));
+	}
+out:
+	/* FLUSH ends (and frees, through the records) what is left */
+	for (i = 0; i < 3; i++)
+		if (f[i])
+			live |= BIT(f[i]->id);
+	ef_flowtable_scan(true, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
+	KUNIT_EXPECT_EQ(test, ef_kt_take(test, f, EXEFLOW_EV_END,
+					 EXEFLOW_END_FLUSH), live);
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 0U);
+	WRITE_ONCE(ef_p_active_timeout.val, active);
+	WRITE_ONCE(ef_p_inactive_timeout.val, idle);
+	ef_kt_table_teardown();
+}
+
+static struct kunit_case ef_timeout_cases[] = {
+	KUNIT_CASE(ef_kt_end_idle),
+	KUNIT_CASE(ef_kt_end_fin),
+	KUNIT_CASE(ef_kt_end_stamped_after_now),
+	KUNIT_CASE(ef_kt_end_exe_pending),
+	KUNIT_CASE(ef_kt_evict_quota),
+	KUNIT_CASE(ef_kt_update_snapshot),
+	KUNIT_CASE(ef_kt_scan_active_timeout),
+	{}
+};
+
+struct kunit_suite ef_timeout_suite = {
+	.name = "exeflow_timeout",
+	.test_cases = ef_timeout_cases,
+};
+
+#endif /* EF_HAVE_KUNIT_SUITES */

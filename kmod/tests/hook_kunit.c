@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the canonical flow key (included at the end of hook.c). Packets
+ * are built as skbs and parsed by ef_parse() the way ef_hook() does it:
+ * into a zeroed struct ef_pkt with the netns id already set.
+ */
+#include <linux/inet.h>
+#include <linux/string.h>
+#include <linux/udp.h>
+
+#include "kunit.h"
+
+#ifdef EF_HAVE_KUNIT_SUITES
+
+#define EF_KT_NETNS	42
+
+/* Parse one IPv4/IPv6 packet carrying @l4 (@l4len bytes) like the hook. */
+static bool ef_kt_parse(struct kunit *test, struct ef_pkt *pkt, u8 family,
+			u8 proto, const char *src, const char *dst,
+			const void *l4, unsigned int l4len, u16 frag_off)
+{
+	struct nf_hook_state state = {
+		.pf = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6,
+	};
+	unsigned int nhlen = family == AF_INET ? sizeof(struct iphdr) :
+						  sizeof(struct ipv6hdr);
+	struct sk_buff *skb;
+	bool ok;
+
+	skb = alloc_skb(nhlen + l4len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reset_network_header(skb);
+	if (family == AF_INET) {
+		struct iphdr *iph = skb_put_zero(skb, sizeof(*iph));
+
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->ttl = 64;
+		iph->protocol = proto;
+		iph->frag_off = htons(frag_off);
+		iph->tot_len = htons(nhlen + l4len);
+		KUNIT_EXPECT_EQ(test, in4_pton(src, -1, (u8 *)&iph->saddr,
+					       -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in4_pton(dst, -1, (u8 *)&iph->daddr,
+					       -1, NULL), 1);
+	} else {
+		struct ipv6hdr *ip6h = skb_put_zero(skb, sizeof(*ip6h));
+
+		ip6h->version = 6;
+		ip6h->nexthdr = proto;
+		ip6h->hop_limit = 64;
+		ip6h->payload_len = htons(l4len);
+		KUNIT_EXPECT_EQ(test, in6_pton(src, -1, ip6h->saddr.s6_addr,
+					       -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in6_pton(dst, -1, ip6h->daddr.s6_addr,
+					       -1, NULL), 1);
+	}
+	if (l4len)
+		skb_put_data(skb, l4, l4len);
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->key.netns_id = EF_KT_NETNS;
+	ok = ef_parse(skb, &state, pkt);
+	KUNIT_EXPECT_EQ(test, pkt->len, nhlen + l4len);
+	kfree_skb(skb);
+	return ok;
+}
+
+/* TCP (with @flags) or UDP from src:sport to dst:dport. */
+static void ef_kt_ports(struct kunit *test, struct ef_pkt *pkt, u8 family,
+			u8 proto, const char *src, u16 sport, const char *dst,
+			u16 dport, u8 flags)
+{
+	union {
+		struct tcphdr tcp;
+		struct udphdr udp;
+	} h = {};
+	unsigned int len;
+
+	if (proto == IPPROTO_TCP) {
+		h.tcp.source = htons(sport);
+		h.tcp.dest = htons(dport);
+		h.tcp.doff = sizeof(h.tcp) / 4;
+		tcp_flag_byte(&h.tcp) = flags;
+		len = sizeof(h.tcp);
+	} else {
+		h.udp.source = htons(sport);
+		h.udp.dest = htons(dport);
+		h.udp.len = htons(sizeof(h.udp));
+		len = sizeof(h.udp);
+	}
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, pkt, family, proto, src, dst,
+					    &h, len, 0));
+}
+
+/* ICMP or ICMPv6 (by @family) type/code, identifier @id, sequence 1. */
+static void ef_kt_icmp(struct kunit *test, struct ef_pkt *pkt, u8 family,
+		       const char *src, const char *dst, u8 type, u8 code,
+		       u16 id)
+{
+	u8 h[8] = { type, code, 0, 0, id >> 8, id & 0xff, 0, 1 };
+	u8 proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, pkt, family, proto, src, dst,
+					    h, sizeof(h), 0));
+}
+
+static bool ef_kt_is_icmp(const struct ef_key *k)
+{
+	return k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
+}
+
+/*
+ * Every byte of the key that is not part of its value must be zero: the
+ * key is hashed and compared as a whole. Clears the value fields of a copy
+ * (ports only for port protocols, ICMP fields only for ICMP) and expects
+ * nothing else to be set.
+ */
+static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
+{
+	int alen = key->family == AF_INET ? 4 : 16;
+	struct ef_key k;
+
+	memcpy(&k, key, sizeof(k));
+	k.netns_id = 0;
+	memset(k.addr[0], 0, alen);
+	memset(k.addr[1], 0, alen);
+	if (ef_kt_is_icmp(&k)) {
+		k.icmp_id = 0;
+		k.icmp_type = 0;
+		k.icmp_code = 0;
+	} else {
+		k.port[0] = 0;
+		k.port[1] = 0;
+	}
+	k.family = 0;
+	k.proto = 0;
+	KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(&k, 0, sizeof(k)), NULL,
+				"stray bytes in the key (proto %u)",
+				key->proto);
+}
+
+/* Two packets of one flow: the same key and hash, sent by opposite sides. */
+static void ef_kt_same_flow(struct kunit *test, const struct ef_pkt *a,
+			    const struct ef_pkt *b)
+{
+	KUNIT_EXPECT_EQ(test, memcmp(&a->key, &b->key, sizeof(a->key)), 0);
+	KUNIT_EXPECT_EQ(test, ef_kunit_hash(&a->key), ef_kunit_hash(&b->key));
+	KUNIT_EXPECT_NE(test, a->side, b->side);
+	KUNIT_EXPECT_EQ(test, a->key.netns_id, (u64)EF_KT_NETNS);
+	ef_kt_expect_clean(test, &a->key);
+	ef_kt_expect_clean(test, &b->key);
+}
+
+static void ef_kt_expect_addr4(struct kunit *test, const __be32 *addr,
+			       const char *want)
+{
+	__be32 a = 0;
+
+	KUNIT_EXPECT_EQ(test, in4_pton(want, -1, (u8 *)&a, -1, NULL), 1);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(addr, &a, sizeof(a)), 0, "want %s",
+			    want);
+}
+
+static void ef_kt_expect_addr6(struct kunit *test, const __be32 *addr,
+			       const char *want)
+{
+	u8 a[16] = {};
+
+	KUNIT_EXPECT_EQ(test, in6_pton(want, -1, a, -1, NULL), 1);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(addr, a, sizeof(a)), 0, "want %s",
+			    want);
+}
+
+/* A TCP handshake: all three packets are one flow, the client initiated. */
+static void ef_kt_tcp4_directions(struct kunit *test)
+{
+	struct ef_pkt syn, synack, ack;
+
+	ef_kt_ports(test, &syn, AF_INET, IPPROTO_TCP, "10.0.0.2", 40000,
+		    "10.0.0.1", 80, TCPHDR_SYN);
+	ef_kt_ports(test, &synack, AF_INET, IPPROTO_TCP, "10.0.0.1", 80,
+		    "10.0.0.2", 40000, TCPHDR_SYN | TCPHDR_ACK);
+	ef_kt_ports(test, &ack, AF_INET, IPPROTO_TCP, "10.0.0.2", 40000,
+		    "10.0.0.1", 80, TCPHDR_ACK);
+	ef_kt_same_flow(test, &syn, &synack);
+	ef_kt_same_flow(test, &synack, &ack);
+
+	/* side 0 is the lower address */
+	KUNIT_EXPECT_EQ(test, syn.key.family, AF_INET);
+	KUNIT_EXPECT_EQ(test, syn.key.proto, IPPROTO_TCP);
+	ef_kt_expect_addr4(test, syn.key.addr[0], "10.0.0.1");
+	ef_kt_expect_addr4(test, syn.key.addr[1], "10.0.0.2");
+	KUNIT_EXPECT_EQ(test, ntohs(syn.key.port[0]), 80);
+	KUNIT_EXPECT_EQ(test, ntohs(syn.key.port[1]), 40000);
+	KUNIT_EXPECT_EQ(test, syn.side, 1);
+	KUNIT_EXPECT_EQ(test, syn.tcp_flags, TCPHDR_SYN);
+	KUNIT_EXPECT_EQ(test, syn.segs, 1U);
+
+	/* each packet names the client as the initiator: a SYN-ACK the peer */
+	KUNIT_EXPECT_EQ(test, syn.init_side, 1);
+	KUNIT_EXPECT_EQ(test, synack.init_side, 1);
+	KUNIT_EXPECT_EQ(test, ack.init_side, 1);
+}
+
+/* Equal addresses (loopback): ports decide, compared as numbers. */
+static void ef_kt_ports_tiebreak(struct kunit *test)
+{
+	struct ef_pkt a, b;
+
+	ef_kt_ports(test, &a, AF_INET, IPPROTO_TCP, "127.0.0.1", 40000,
+		    "127.0.0.1", 5000, TCPHDR_SYN);
+	ef_kt_ports(test, &b, AF_INET, IPPROTO_TCP, "127.0.0.1", 5000,
+		    "127.0.0.1", 40000, TCPHDR_SYN | TCPHDR_ACK);
+	ef_kt_same_flow(test, &a, &b);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 5000);
+	KUNIT_EXPECT_EQ(test, a.init_side, a.side);
+	KUNIT_EXPECT_EQ(test, b.init_side, a.side);
+
+	/* 256 > 2 in host order, although its first network byte is lower */
+	ef_kt_ports(test, &a, AF_INET, IPPROTO_UDP, "127.0.0.1", 256,
+		    "127.0.0.1", 2, 0);
+	ef_kt_ports(test, &b, AF_INET, IPPROTO_UDP, "127.0.0.1", 2,
+		    "127.0.0.1", 256, 0);
+	ef_kt_same_flow(test, &a, &b);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 2);
+	KUNIT_EXPECT_EQ(test, a.side, 1);
+}
+
+/* Tuples that differ only in port placement or protocol are other flows. */
+static void ef_kt_distinct_flows(struct kunit *test)
+{
+	struct ef_pkt a, b;
+
+	ef_kt_ports(test, &a, AF_INET, IPPROTO_UDP, "10.0.0.1", 1000,
+		    "10.0.0.2", 2000, 0);
+	ef_kt_ports(test, &b, AF_INET, IPPROTO_UDP, "10.0.0.1", 2000,
+		    "10.0.0.2", 1000, 0);
+	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, sizeof(a.key)), 0);
+
+	ef_kt_ports(test, &b, AF_INET, IPPROTO_TCP, "10.0.0.1", 1000,
+		    "10.0.0.2", 2000, TCPHDR_SYN);
+	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, sizeof(a.key)), 0);
+}
+
+/* IPv6: 16-byte addresses ordered bytewise, both directions one flow. */
+static void ef_kt_udp6_directions(struct kunit *test)
+{
+	struct ef_pkt q, r;
+
+	ef_kt_ports(test, &q, AF_INET6, IPPROTO_UDP, "fe80::1", 40000,
+		    "2001:db8::53", 53, 0);
+	ef_kt_ports(test, &r, AF_INET6, IPPROTO_UDP, "2001:db8::53", 53,
+		    "fe80::1", 40000, 0);
+	ef_kt_same_flow(test, &q, &r);
+	KUNIT_EXPECT_EQ(test, q.key.family, AF_INET6);
+	ef_kt_expect_addr6(test, q.key.addr[0], "2001:db8::53");
+	ef_kt_expect_addr6(test, q.key.addr[1], "fe80::1");
+	KUNIT_EXPECT_EQ(test, ntohs(q.key.port[0]), 53);
+	KUNIT_EXPECT_EQ(test, ntohs(q.key.port[1]), 40000);
+	KUNIT_EXPECT_EQ(test, q.init_side, 1);
+	KUNIT_EXPECT_EQ(test, r.init_side, 0);	/* a reply seen first */
+}
+
+/* ICMP queries: requester first (even the higher address), request type. */
+static void ef_kt_icmp4_query(struct kunit *test)
+{
+	struct ef_pkt req, rep, other;
+
+	ef_kt_icmp(test, &req, AF_INET, "10.0.0.9", "10.0.0.1", ICMP_ECHO, 0,
+		   0x1234);
+	ef_kt_icmp(test, &rep, AF_INET, "10.0.0.1", "10.0.0.9",
+		   ICMP_ECHOREPLY, 0, 0x1234);
+	ef_kt_same_flow(test, &req, &rep);
+	ef_kt_expect_addr4(test, req.key.addr[0], "10.0.0.9");
+	KUNIT_EXPECT_EQ(test, req.key.icmp_type, ICMP_ECHO);
+	KUNIT_EXPECT_EQ(test, req.key.icmp_code, 0);
+	KUNIT_EXPECT_EQ(test, ntohs(req.key.icmp_id), 0x1234);
+	KUNIT_EXPECT_EQ(test, req.side, 0);
+	KUNIT_EXPECT_EQ(test, rep.side, 1);
+	KUNIT_EXPECT_EQ(test, req.init_side, 0);
+	KUNIT_EXPECT_EQ(test, rep.init_side, 0);
+
+	ef_kt_icmp(test, &req, AF_INET, "10.0.0.9", "10.0.0.1",
+		   ICMP_TIMESTAMP, 0, 7);
+	ef_kt_icmp(test, &rep, AF_INET, "10.0.0.1", "10.0.0.9",
+		   ICMP_TIMESTAMPREPLY, 0, 7);
+	ef_kt_same_flow(test, &req, &rep);
+	KUNIT_EXPECT_EQ(test, rep.key.icmp_type, ICMP_TIMESTAMP);
+
+	/* the same id asked the other way round, or another id: other flows */
+	ef_kt_icmp(test, &req, AF_INET, "10.0.0.9", "10.0.0.1", ICMP_ECHO, 0,
+		   0x1234);
+	ef_kt_icmp(test, &other, AF_INET, "10.0.0.1", "10.0.0.9", ICMP_ECHO, 0,
+		   0x1234);
+	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, sizeof(req.key)),
+			0);
+	ef_kt_icmp(test, &other, AF_INET, "10.0.0.9", "10.0.0.1", ICMP_ECHO, 0,
+		   0x1235);
+	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, sizeof(req.key)),
+			0);
+}
+
+static void ef_kt_icmp6_query(struct kunit *test)
+{
+	struct ef_pkt req, rep;
+
+	ef_kt_icmp(test, &req, AF_INET6, "2001:db8::9", "2001:db8::1",
+		   ICMPV6_ECHO_REQUEST, 0, 0xbeef);
+	ef_kt_icmp(test, &rep, AF_INET6, "2001:db8::1", "2001:db8::9",
+		   ICMPV6_ECHO_REPLY, 0, 0xbeef);
+	ef_kt_same_flow(test, &req, &rep);
+	ef_kt_expect_addr6(test, req.key.addr[0], "2001:db8::9");
+	KUNIT_EXPECT_EQ(test, req.key.proto, IPPROTO_ICMPV6);
+	KUNIT_EXPECT_EQ(test, req.key.icmp_type, ICMPV6_ECHO_REQUEST);
+	KUNIT_EXPECT_EQ(test, ntohs(req.key.icmp_id), 0xbeef);
+	KUNIT_EXPECT_EQ(test, rep.init_side, 0);
+
+	ef_kt_icmp(test, &req, AF_INET6, "2001:db8::9", "2001:db8::1",
+		   ICMPV6_NI_QUERY, 0, 3);
+	ef_kt_icmp(test, &rep, AF_INET6, "2001:db8::1", "2001:db8::9",
+		   ICMPV6_NI_REPLY, 0, 3);
+	ef_kt_same_flow(test, &req, &rep);
+	KUNIT_EXPECT_EQ(test, rep.key.icmp_type, ICMPV6_NI_QUERY);
+}
+
+/* ICMP errors: no identifier (bytes 4-7 are not one), address order. */
+static void ef_kt_icmp_error(struct kunit *test)
+{
+	struct ef_pkt a, b;
+
+	ef_kt_icmp(test, &a, AF_INET, "10.0.0.9", "10.0.0.1", ICMP_DEST_UNREACH,
+		   ICMP_PORT_UNREACH, 0x0101);
+	ef_kt_icmp(test, &b, AF_INET, "10.0.0.1", "10.0.0.9", ICMP_DEST_UNREACH,
+		   ICMP_PORT_UNREACH, 0x0202);
+	ef_kt_same_flow(test, &a, &b);
+	ef_kt_expect_addr4(test, a.key.addr[0], "10.0.0.1");
+	KUNIT_EXPECT_EQ(test, a.key.icmp_type, ICMP_DEST_UNREACH);
+	KUNIT_EXPECT_EQ(test, a.key.icmp_code, ICMP_PORT_UNREACH);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.icmp_id), 0);
+	KUNIT_EXPECT_EQ(test, a.init_side, a.side);
+
+	ef_kt_icmp(test, &a, AF_INET6, "2001:db8::9", "2001:db8::1",
+		   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0x0101);
+	ef_kt_icmp(test, &b, AF_INET6, "2001:db8::1", "2001:db8::9",
+		   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+	ef_kt_same_flow(test, &a, &b);
+	ef_kt_expect_addr6(test, a.key.addr[0], "2001:db8::1");
+}
+
+/* IPv4 fragments: ports only from the first one. */
+static void ef_kt_fragment4(struct kunit *test)
+{
+	struct tcphdr th = { .source = htons(1), .dest = htons(2), .doff = 5 };
+	struct ef_pkt a, b;
+
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &a, AF_INET, IPPROTO_TCP,
+					    "10.0.0.2", "10.0.0.1", &th,
+					    sizeof(th), 185));
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &b, AF_INET, IPPROTO_TCP,
+					    "10.0.0.1", "10.0.0.2", &th,
+					    sizeof(th), IP_MF | 185));
+	ef_kt_same_flow(test, &a, &b);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 0);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[1]), 0);
+	KUNIT_EXPECT_EQ(test, a.tcp_flags, 0);
+
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &a, AF_INET, IPPROTO_TCP,
+					    "10.0.0.2", "10.0.0.1", &th,
+					    sizeof(th), IP_MF));
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 2);
+}
+
+/* A packet too short for its L4 header is not accounted. */
+static void ef_kt_truncated(struct kunit *test)
+{
+	u8 h[20] = {};
+	struct ef_pkt p;
+
+	KUNIT_EXPECT_FALSE(test, ef_kt_parse(test, &p, AF_INET, IPPROTO_TCP,
+					     "10.0.0.2", "10.0.0.1", h, 19, 0));
+	KUNIT_EXPECT_FALSE(test, ef_kt_parse(test, &p, AF_INET6, IPPROTO_UDP,
+					     "::1", "::2", h, 3, 0));
+	KUNIT_EXPECT_FALSE(test, ef_kt_parse(test, &p, AF_INET, IPPROTO_ICMP,
+					     "10.0.0.2", "10.0.0.1", h, 7, 0));
+	/* other protocols need no L4 header */
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &p, AF_INET, IPPROTO_GRE,
+					    "10.0.0.2", "10.0.0.1", h, 0, 0));
+	ef_kt_expect_clean(test, &p.key);
+}
+
+/*
+ * The key is hashed (jhash2 over sizeof) and compared (memcmp) whole, so
+ * every byte must belong to a named field: the hook's memset() zeroes
+ * padding, but C does not promise that assignment (f->key = pkt->key in
+ * ef_flow_new()) or member stores keep padding bytes.
+ */
+static void ef_kt_key_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, pad),
+			sizeof(struct ef_key));
+	KUNIT_EXPECT_EQ(test, sizeof(struct ef_key) % sizeof(u32), 0);
+}
+
+static struct kunit_case ef_key_cases[] = {
+	KUNIT_CASE(ef_kt_tcp4_directions),
+	KUNIT_CASE(ef_kt_ports_tiebreak),
+	KUNIT_CASE(ef_kt_distinct_flows),
+	KUNIT_CASE(ef_kt_udp6_directions),
+	KUNIT_CASE(ef_kt_icmp4_query),
+	KUNIT_CASE(ef_kt_icmp6_query),
+	KUNIT_CASE(ef_kt_icmp_error),
+	KUNIT_CASE(ef_kt_fragment4),
+	KUNIT_CASE(ef_kt_truncated),
+	KUNIT_CASE(ef_kt_key_layout),
+	{}
+};
+
+struct kunit_suite ef_key_suite = {
+	.name = "exeflow_key",
+	.test_cases = ef_key_cases,
+};
+
+#endif /* EF_HAVE_KUNIT_SUITES */

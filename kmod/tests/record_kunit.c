@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: record encoding (included at the end of record.c). Records are
+ * encoded with ef_record_put() and parsed back strictly (nla_parse() with
+ * the policies below, which follow the attribute tree in uapi/exeflow.h).
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/if.h>
+#include <linux/limits.h>
+#include <linux/skbuff.h>
+#include <linux/string.h>
+#include <net/tcp.h>
+
+#include "kunit.h"
+
+#ifdef EF_HAVE_KUNIT_SUITES
+
+static const struct nla_policy ef_kt_proc_policy[EXEFLOW_P_MAX + 1] = {
+	[EXEFLOW_P_PAD]		= { .type = NLA_BINARY },
+	[EXEFLOW_P_TGID]	= { .type = NLA_U32 },
+	[EXEFLOW_P_PID]		= { .type = NLA_U32 },
+	[EXEFLOW_P_PPID]	= { .type = NLA_U32 },
+	[EXEFLOW_P_SID]		= { .type = NLA_U32 },
+	[EXEFLOW_P_PGID]	= { .type = NLA_U32 },
+	[EXEFLOW_P_START_NS]	= { .type = NLA_U64 },
+	[EXEFLOW_P_UID]		= { .type = NLA_U32 },
+	[EXEFLOW_P_GID]		= { .type = NLA_U32 },
+	[EXEFLOW_P_EUID]	= { .type = NLA_U32 },
+	[EXEFLOW_P_EGID]	= { .type = NLA_U32 },
+	[EXEFLOW_P_COMM]	= { .type = NLA_NUL_STRING,
+				    .len = TASK_COMM_LEN - 1 },
+	[EXEFLOW_P_EXE_PATH]	= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[EXEFLOW_P_EXE_MAJOR]	= { .type = NLA_U32 },
+	[EXEFLOW_P_EXE_MINOR]	= { .type = NLA_U32 },
+	[EXEFLOW_P_EXE_INO]	= { .type = NLA_U64 },
+	[EXEFLOW_P_EXE_SIZE]	= { .type = NLA_U64 },
+	[EXEFLOW_P_EXE_MTIME_NS] = { .type = NLA_U64 },
+	[EXEFLOW_P_CGROUP_ID]	= { .type = NLA_U64 },
+	[EXEFLOW_P_PIDNS_INUM]	= { .type = NLA_U32 },
+	[EXEFLOW_P_FLAGS]	= { .type = NLA_U32 },
+};
+
+static const struct nla_policy ef_kt_flow_policy[EXEFLOW_F_MAX + 1] = {
+	[EXEFLOW_F_PAD]		= { .type = NLA_BINARY },
+	[EXEFLOW_F_SEQ]		= { .type = NLA_U64 },
+	[EXEFLOW_F_EVENT]	= { .type = NLA_U8 },
+	[EXEFLOW_F_FLOW_ID]	= { .type = NLA_U64 },
+	[EXEFLOW_F_NETNS_ID]	= { .type = NLA_U64 },
+	[EXEFLOW_F_FAMILY]	= { .type = NLA_U8 },
+	[EXEFLOW_F_PROTO]	= { .type = NLA_U8 },
+	[EXEFLOW_F_SRC_ADDR]	= { .type = NLA_BINARY, .len = 16 },
+	[EXEFLOW_F_DST_ADDR]	= { .type = NLA_BINARY, .len = 16 },
+	[EXEFLOW_F_SRC_PORT]	= { .type = NLA_U16 },
+	[EXEFLOW_F_DST_PORT]	= { .type = NLA_U16 },
+	[EXEFLOW_F_ICMP_ID]	= { .type = NLA_U16 },
+	[EXEFLOW_F_DIRECTION]	= { .type = NLA_U8 },
+	[EXEFLOW_F_FWD_PACKETS]	= { .type = NLA_U64 },
+	[EXEFLOW_F_FWD_BYTES]	= { .type = NLA_U64 },
+	[EXEFLOW_F_REV_PACKETS]	= { .type = NLA_U64 },
+	[EXEFLOW_F_REV_BYTES]	= { .type = NLA_U64 },
+	[EXEFLOW_F_FWD_TCP_FLAGS] = { .type = NLA_U8 },
+	[EXEFLOW_F_REV_TCP_FLAGS] = { .type = NLA_U8 },
+	[EXEFLOW_F_FIRST_NS]	= { .type = NLA_U64 },
+	[EXEFLOW_F_LAST_NS]	= { .type = NLA_U64 },
+	[EXEFLOW_F_IN_IFINDEX]	= { .type = NLA_U32 },
+	[EXEFLOW_F_OUT_IFINDEX]	= { .type = NLA_U32 },
+	[EXEFLOW_F_END_REASON]	= { .type = NLA_U8 },
+	[EXEFLOW_F_METHOD]	= { .type = NLA_U8 },
+	[EXEFLOW_F_SOCK_COOKIE]	= { .type = NLA_U64 },
+	[EXEFLOW_F_SOCK_UID]	= { .type = NLA_U32 },
+	[EXEFLOW_F_SOCK_CGROUP]	= { .type = NLA_U64 },
+	[EXEFLOW_F_PROC]	= NLA_POLICY_NESTED(ef_kt_proc_policy),
+	[EXEFLOW_F_IN_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[EXEFLOW_F_OUT_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+};
+
+static const struct nla_policy ef_kt_policy[EXEFLOW_A_MAX + 1] = {
+	[EXEFLOW_A_FLOW]	= NLA_POLICY_NESTED(ef_kt_flow_policy),
+};
+
+/* Everything a record can carry: a TCP/IPv4 flow the client initiated. */
+struct ef_kt_rec {
+	struct ef_flow f;
+	struct ef_proc p;
+	char path[PATH_MAX];
+};
+
+static struct ef_kt_rec *ef_kt_full(struct kunit *test)
+{
+	struct ef_kt_rec *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct ef_flow *f;
+	struct ef_proc *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	f = &r->f;
+	p = &r->p;
+	f->key.netns_id = 42;
+	f->key.family = AF_INET;
+	f->key.proto = IPPROTO_TCP;
+	f->key.addr[0][0] = htonl(0x0a000001);		/* 10.0.0.1:80 */
+	f->key.addr[1][0] = htonl(0x0a000002);		/* 10.0.0.2:40000 */
+	f->key.port[0] = htons(80);
+	f->key.port[1] = htons(40000);
+	f->init_side = 1;
+	f->direction = EXEFLOW_DIR_OUTBOUND;
+	f->id = 99;
+	f->pkts[EF_FWD] = 10;
+	f->pkts[EF_REV] = 8;
+	f->bytes[EF_FWD] = 1000;
+	f->bytes[EF_REV] = 5000;
+	f->tcp_flags[EF_FWD] = TCPHDR_SYN | TCPHDR_ACK | TCPHDR_PSH | TCPHDR_FIN;
+	f->tcp_flags[EF_REV] = TCPHDR_SYN | TCPHDR_ACK | TCPHDR_FIN;
+	f->first_ns = 100ULL * NSEC_PER_SEC;
+	f->last_ns = 130ULL * NSEC_PER_SEC + 5;
+	f->in_ifindex = 2;
+	strscpy(f->in_ifname, "eth0", IFNAMSIZ);
+	f->out_ifindex = 3;
+	strscpy(f->out_ifname, "veth-long-name0", IFNAMSIZ);
+	f->end_reason = EXEFLOW_END_FIN;
+	f->flags = EF_FL_COOKIE | EF_FL_CREDS | EF_FL_NEW_SENT;
+	f->cookie = 0x1122334455667788ULL;
+	f->sock_uid = 1000;
+	f->sock_cgroup = 77;
+	f->owner = p;
+	f->method = EXEFLOW_M_TASK;
+
+	p->tgid = 1234;
+	p->pid = 1235;
+	p->ppid = 1;
+	p->sid = 1000;
+	p->pgid = 1001;
+	p->start_ns = 5ULL * NSEC_PER_SEC;
+	p->uid = 1000;
+	p->gid = 1001;
+	p->euid = 0;
+	p->egid = 0;
+	strscpy(p->comm, "curl", TASK_COMM_LEN);
+	p->cgroup_id = 77;
+	p->pidns_inum = 4026531836U;
+	p->flags = EXEFLOW_PF_HAS_TTY | EXEFLOW_PF_SESSION_LEADER;
+	p->exe_state = EF_EXE_DONE;
+	p->exe_flags = EXEFLOW_PF_EXE_KNOWN;
+	strscpy(r->path, "/usr/bin/curl", PATH_MAX);
+	p->exe_path = r->path;
+	p->exe_major = 8;
+	p->exe_minor = 1;
+	p->exe_ino = 123456;
+	p->exe_size = 250000;
+	p->exe_mtime_ns = 1700000000ULL * NSEC_PER_SEC;
+	return r;
+}
+
+struct ef_kt_attrs {
+	struct nlattr *f[EXEFLOW_F_MAX + 1];
+	struct nlattr *p[EXEFLOW_P_MAX + 1];
+	unsigned int records;
+};
+
+/*
+ * Validate everything in @skb from @from on (strictly: exact attribute
+ * sizes, no unknown or trailing attributes) and parse its last record.
+ */
+static int ef_kt_parse(struct kunit *test, const struct sk_buff *skb,
+		       unsigned int from, struct ef_kt_attrs *a)
+{
+	struct nlattr *head = (struct nlattr *)(skb->data + from);
+	struct nlattr *tb[EXEFLOW_A_MAX + 1];
+	struct netlink_ext_ack ext = {};
+	const struct nlattr *nla;
+	int err, rem;
+
+	memset(a, 0, sizeof(*a));
+	err = nla_parse(tb, EXEFLOW_A_MAX, head, skb->len - from, ef_kt_policy,
+			&ext);
+	if (!err && tb[EXEFLOW_A_FLOW])
+		err = nla_parse_nested(a->f, EXEFLOW_F_MAX, tb[EXEFLOW_A_FLOW],
+				       ef_kt_flow_policy, &ext);
+	if (!err && a->f[EXEFLOW_F_PROC])
+		err = nla_parse_nested(a->p, EXEFLOW_P_MAX,
+				       a->f[EXEFLOW_F_PROC], ef_kt_proc_policy,
+				       &ext);
+	if (err) {
+		kunit_err(test, "parse: %d %s", err, ext._msg ? ext._msg : "");
+		return err;
+	}
+	nla_for_each_attr(nla, head, skb->len - from, rem)
+		a->records += nla_type(nla) == EXEFLOW_A_FLOW;
+	return 0;
+}
+
+static void ef_kt_u64(struct kunit *test, struct nlattr **tb, int type, u64 v)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (tb[type])
+		KUNIT_EXPECT_EQ_MSG(test, nla_get_u64(tb[type]), v,
+				    "attribute %d", type);
+}
+
+static void ef_kt_u32(struct kunit *test, struct nlattr **tb, int type, u32 v)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (tb[type])
+		KUNIT_EXPECT_EQ_MSG(test, nla_get_u32(tb[type]), v,
+				    "attribute %d", type);
+}
+
+static void ef_kt_u16(struct kunit *test, struct nlattr **tb, int type, u16 v)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (tb[type])
+		KUNIT_EXPECT_EQ_MSG(test, nla_get_u16(tb[type]), v,
+				    "attribute %d", type);
+}
+
+static void ef_kt_u8(struct kunit *test, struct nlattr **tb, int type, u8 v)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (tb[type])
+		KUNIT_EXPECT_EQ_MSG(test, nla_get_u8(tb[type]), v,
+				    "attribute %d", type);
+}
+
+static void ef_kt_str(struct kunit *test, struct nlattr **tb, int type,
+		      const char *v)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (tb[type])
+		KUNIT_EXPECT_STREQ_MSG(test, (char *)nla_data(tb[type]), v,
+				       "attribute %d", type);
+}
+
+static void ef_kt_bin(struct kunit *test, struct nlattr **tb, int type,
+		      const void *v, int len)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, tb[type], "attribute %d", type);
+	if (!tb[type])
+		return;
+	KUNIT_EXPECT_EQ_MSG(test, nla_len(tb[type]), len, "attribute %d",
+			    type);
+	if (nla_len(tb[type]) == len)
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(nla_data(tb[type]), v, len), 0,
+				    "attribute %d", type);
+}
+
+static void ef_kt_absent(struct kunit *test, struct nlattr **tb, int type)
+{
+	KUNIT_EXPECT_NULL_MSG(test, tb[type], "attribute %d", type);
+}
+
+/* Encode @f into a fresh skb (after a 4-byte prefix) and parse it. */
+static struct sk_buff *ef_kt_encode(struct kunit *test,
+				    const struct ef_flow *f, u8 event, u64 seq,
+				    struct ef_kt_attrs *a)
+{
+	struct sk_buff *skb = alloc_skb(EF_RECORD_MAX, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_put_zero(skb, 4);
+	KUNIT_EXPECT_EQ(test, ef_record_put(skb, f, event, seq), 0);
+	KUNIT_EXPECT_EQ(test, ef_kt_parse(test, skb, 4, a), 0);
+	KUNIT_EXPECT_EQ(test, a->records, 1U);
+	return skb;
+}
+
+/* Every attribute of a full record, as the uapi header describes it. */
+static void ef_kt_record_full(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	static const u8 client[4] = { 10, 0, 0, 2 }, server[4] = { 10, 0, 0, 1 };
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct sk_buff *skb;
+	u64 first, last;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 5, a);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SEQ, 5);
+	ef_kt_u8(test, a->f, EXEFLOW_F_EVENT, EXEFLOW_EV_END);
+	ef_kt_u64(test, a->f, EXEFLOW_F_FLOW_ID, 99);
+	ef_kt_u64(test, a->f, EXEFLOW_F_NETNS_ID, 42);
+	ef_kt_u8(test, a->f, EXEFLOW_F_FAMILY, AF_INET);
+	ef_kt_u8(test, a->f, EXEFLOW_F_PROTO, IPPROTO_TCP);
+	/* oriented from the initiator (key side 1) */
+	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, client, 4);
+	ef_kt_bin(test, a->f, EXEFLOW_F_DST_ADDR, server, 4);
+	ef_kt_u16(test, a->f, EXEFLOW_F_SRC_PORT, 40000);
+	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT, 80);
+	ef_kt_absent(test, a->f, EXEFLOW_F_ICMP_ID);
+	ef_kt_u8(test, a->f, EXEFLOW_F_DIRECTION, EXEFLOW_DIR_OUTBOUND);
+	ef_kt_u64(test, a->f, EXEFLOW_F_FWD_PACKETS, 10);
+	ef_kt_u64(test, a->f, EXEFLOW_F_FWD_BYTES, 1000);
+	ef_kt_u64(test, a->f, EXEFLOW_F_REV_PACKETS, 8);
+	ef_kt_u64(test, a->f, EXEFLOW_F_REV_BYTES, 5000);
+	ef_kt_u8(test, a->f, EXEFLOW_F_FWD_TCP_FLAGS, r->f.tcp_flags[EF_FWD]);
+	ef_kt_u8(test, a->f, EXEFLOW_F_REV_TCP_FLAGS, r->f.tcp_flags[EF_REV]);
+	/* wall clock: the monotonic span is kept */
+	if (a->f[EXEFLOW_F_FIRST_NS] && a->f[EXEFLOW_F_LAST_NS]) {
+		first = nla_get_u64(a->f[EXEFLOW_F_FIRST_NS]);
+		last = nla_get_u64(a->f[EXEFLOW_F_LAST_NS]);
+		KUNIT_EXPECT_EQ(test, last - first, r->f.last_ns - r->f.first_ns);
+		KUNIT_EXPECT_GT(test, first, r->f.first_ns);
+	} else {
+		KUNIT_FAIL(test, "FIRST_NS/LAST_NS missing");
+	}
+	ef_kt_u32(test, a->f, EXEFLOW_F_IN_IFINDEX, 2);
+	ef_kt_str(test, a->f, EXEFLOW_F_IN_IFNAME, "eth0");
+	ef_kt_u32(test, a->f, EXEFLOW_F_OUT_IFINDEX, 3);
+	ef_kt_str(test, a->f, EXEFLOW_F_OUT_IFNAME, "veth-long-name0");
+	ef_kt_u8(test, a->f, EXEFLOW_F_END_REASON, EXEFLOW_END_FIN);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_TASK);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SOCK_COOKIE, 0x1122334455667788ULL);
+	ef_kt_u32(test, a->f, EXEFLOW_F_SOCK_UID, 1000);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SOCK_CGROUP, 77);
+
+	ef_kt_u32(test, a->p, EXEFLOW_P_TGID, 1234);
+	ef_kt_u32(test, a->p, EXEFLOW_P_PID, 1235);
+	ef_kt_u32(test, a->p, EXEFLOW_P_PPID, 1);
+	ef_kt_u32(test, a->p, EXEFLOW_P_SID, 1000);
+	ef_kt_u32(test, a->p, EXEFLOW_P_PGID, 1001);
+	ef_kt_u64(test, a->p, EXEFLOW_P_START_NS, 5ULL * NSEC_PER_SEC);
+	ef_kt_u32(test, a->p, EXEFLOW_P_UID, 1000);
+	ef_kt_u32(test, a->p, EXEFLOW_P_GID, 1001);
+	ef_kt_u32(test, a->p, EXEFLOW_P_EUID, 0);
+	ef_kt_u32(test, a->p, EXEFLOW_P_EGID, 0);
+	ef_kt_str(test, a->p, EXEFLOW_P_COMM, "curl");
+	ef_kt_u64(test, a->p, EXEFLOW_P_CGROUP_ID, 77);
+	ef_kt_u32(test, a->p, EXEFLOW_P_PIDNS_INUM, 4026531836U);
+	ef_kt_u32(test, a->p, EXEFLOW_P_FLAGS, EXEFLOW_PF_HAS_TTY |
+		  EXEFLOW_PF_SESSION_LEADER | EXEFLOW_PF_EXE_KNOWN);
+	ef_kt_str(test, a->p, EXEFLOW_P_EXE_PATH, "/usr/bin/curl");
+	ef_kt_u32(test, a->p, EXEFLOW_P_EXE_MAJOR, 8);
+	ef_kt_u32(test, a->p, EXEFLOW_P_EXE_MINOR, 1);
+	ef_kt_u64(test, a->p, EXEFLOW_P_EXE_INO, 123456);
+	ef_kt_u64(test, a->p, EXEFLOW_P_EXE_SIZE, 250000);
+	ef_kt_u64(test, a->p, EXEFLOW_P_EXE_MTIME_NS,
+		  1700000000ULL * NSEC_PER_SEC);
+
+	/* records append: a second one parses as a second EXEFLOW_A_FLOW */
+	KUNIT_EXPECT_EQ(test, ef_record_put(skb, &r->f, EXEFLOW_EV_END, 6), 0);
+	KUNIT_EXPECT_EQ(test, ef_kt_parse(test, skb, 4, a), 0);
+	KUNIT_EXPECT_EQ(test, a->records, 2U);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SEQ, 6);
+	kfree_skb(skb);
+}
+
+/* IPv6 UDP without socket or owner: the optional attributes are absent. */
+static void ef_kt_record_minimal(struct kunit *test)
+{
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct ef_flow *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->key.family = AF_INET6;
+	f->key.proto = IPPROTO_UDP;
+	memset(f->key.addr[0], 0x20, 16);
+	memset(f->key.addr[1], 0xfe, 16);
+	f->key.port[0] = htons(53);
+	f->key.port[1] = htons(5353);
+	f->init_side = 0;
+	f->direction = EXEFLOW_DIR_INBOUND;
+	f->last_ns = 7ULL * NSEC_PER_SEC;	/* first_ns 0: period restarted */
+	f->flags = EF_FL_KERNEL;
+
+	skb = ef_kt_encode(test, f, EXEFLOW_EV_LIVE, 0, a);
+	ef_kt_u8(test, a->f, EXEFLOW_F_EVENT, EXEFLOW_EV_LIVE);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SEQ, 0);
+	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, f->key.addr[0], 16);
+	ef_kt_bin(test, a->f, EXEFLOW_F_DST_ADDR, f->key.addr[1], 16);
+	ef_kt_u16(test, a->f, EXEFLOW_F_SRC_PORT, 53);
+	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT, 5353);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_KERNEL);
+	ef_kt_u8(test, a->f, EXEFLOW_F_END_REASON, EXEFLOW_END_NONE);
+	if (a->f[EXEFLOW_F_FIRST_NS] && a->f[EXEFLOW_F_LAST_NS])
+		KUNIT_EXPECT_EQ(test, nla_get_u64(a->f[EXEFLOW_F_FIRST_NS]),
+				nla_get_u64(a->f[EXEFLOW_F_LAST_NS]));
+	ef_kt_absent(test, a->f, EXEFLOW_F_FWD_TCP_FLAGS);
+	ef_kt_absent(test, a->f, EXEFLOW_F_REV_TCP_FLAGS);
+	ef_kt_absent(test, a->f, EXEFLOW_F_ICMP_ID);
+	ef_kt_absent(test, a->f, EXEFLOW_F_IN_IFINDEX);
+	ef_kt_absent(test, a->f, EXEFLOW_F_IN_IFNAME);
+	ef_kt_absent(test, a->f, EXEFLOW_F_OUT_IFINDEX);
+	ef_kt_absent(test, a->f, EXEFLOW_F_OUT_IFNAME);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_COOKIE);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_UID);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_CGROUP);
+	ef_kt_absent(test, a->f, EXEFLOW_F_PROC);
+	kfree_skb(skb);
+}
+
+/* ICMP: no ports; type/code in DST_PORT, the identifier in ICMP_ID. */
+static void ef_kt_record_icmp(struct kunit *test)
+{
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct ef_flow *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->key.family = AF_INET;
+	f->key.proto = IPPROTO_ICMP;
+	f->key.icmp_type = ICMP_ECHO;
+	f->key.icmp_code = 0;
+	f->key.icmp_id = htons(0x1234);
+	f->key.addr[0][0] = htonl(0x0a000009);
+	f->key.addr[1][0] = htonl(0x0a000001);
+	f->last_ns = 1;
+
+	skb = ef_kt_encode(test, f, EXEFLOW_EV_END, 1, a);
+	ef_kt_u16(test, a->f, EXEFLOW_F_SRC_PORT, 0);
+	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT, ICMP_ECHO << 8);
+	ef_kt_u16(test, a->f, EXEFLOW_F_ICMP_ID, 0x1234);
+	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, f->key.addr[0], 4);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_NONE);
+	kfree_skb(skb);
+
+	f->key.family = AF_INET6;
+	f->key.proto = IPPROTO_ICMPV6;
+	f->key.icmp_type = ICMPV6_DEST_UNREACH;
+	f->key.icmp_code = ICMPV6_PORT_UNREACH;
+	f->key.icmp_id = 0;
+	skb = ef_kt_encode(test, f, EXEFLOW_EV_END, 2, a);
+	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT,
+		  ICMPV6_DEST_UNREACH << 8 | ICMPV6_PORT_UNREACH);
+	ef_kt_u16(test, a->f, EXEFLOW_F_ICMP_ID, 0);
+	kfree_skb(skb);
+}
+
+/*
+ * An owner whose exe is not resolved yet: the process without path and
+ * exe identity, and without the resolver's flags.
+ */
+static void ef_kt_record_exe_pending(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	r->p.exe_state = EF_EXE_PENDING;
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_NEW, 1, a);
+	KUNIT_EXPECT_NOT_NULL(test, a->f[EXEFLOW_F_PROC]);
+	ef_kt_u32(test, a->p, EXEFLOW_P_TGID, 1234);
+	ef_kt_u32(test, a->p, EXEFLOW_P_FLAGS,
+		  EXEFLOW_PF_HAS_TTY | EXEFLOW_PF_SESSION_LEADER);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_PATH);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_MAJOR);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_INO);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_MTIME_NS);
+	kfree_skb(skb);
+
+	/* resolution failed: identity flags are not set, so no EXE_* */
+	r->p.exe_state = EF_EXE_FAILED;
+	r->p.exe_flags = 0;
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_NEW, 1, a);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_PATH);
+	ef_kt_absent(test, a->p, EXEFLOW_P_EXE_INO);
+	kfree_skb(skb);
+}
+
+/*
+ * With less room than the record needs, at every size: -EMSGSIZE and the
+ * skb exactly as before (no partial nest left behind). With exactly the
+ * room it needs, success.
+ */
+static void ef_kt_record_too_small(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	unsigned int need, room, used;
+	struct sk_buff *skb;
+	u8 *tail;
+
+	skb = alloc_skb(EF_RECORD_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	KUNIT_EXPECT_EQ(test, ef_record_put(skb, &r->f, EXEFLOW_EV_END, 1), 0);
+	need = skb->len;
+	kfree_skb(skb);
+	KUNIT_EXPECT_GT(test, need, 200U);
+
+	for (room = 0; room <= need; room++) {
+		skb = alloc_skb(need + 64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, skb);
+		/* fill all but @room bytes of tailroom */
+		used = skb_tailroom(skb) - room;
+		skb_put_zero(skb, used);
+		tail = skb_tail_pointer(skb);
+		if (room < need) {
+			KUNIT_EXPECT_EQ_MSG(test, ef_record_put(skb, &r->f,
+								EXEFLOW_EV_END,
+								1),
+					    -EMSGSIZE, "room %u", room);
+			KUNIT_EXPECT_EQ_MSG(test, skb->len, used, "room %u",
+					    room);
+			KUNIT_EXPECT_PTR_EQ(test, skb_tail_pointer(skb), tail);
+		} else {
+			KUNIT_EXPECT_EQ(test, ef_record_put(skb, &r->f,
+							    EXEFLOW_EV_END, 1),
+					0);
+			KUNIT_EXPECT_EQ(test, skb->len, used + need);
+		}
+		kfree_skb(skb);
+	}
+}
+
+/* EF_RECORD_MAX holds the largest record: longest path and names. */
+static void ef_kt_record_max(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct sk_buff *skb;
+	unsigned int fill;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	r->f.key.family = AF_INET6;
+	memset(r->path, 'x', PATH_MAX - 1);
+	r->path[0] = '/';
+	r->path[PATH_MAX - 1] = '\0';
+	memset(r->p.comm, 'c', TASK_COMM_LEN - 1);
+	memset(r->f.in_ifname, 'i', IFNAMSIZ - 1);
+	memset(r->f.out_ifname, 'o', IFNAMSIZ - 1);
+
+	skb = alloc_skb(EF_RECORD_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	/* exactly EF_RECORD_MAX of room, whatever alloc_skb() rounded to */
+	fill = skb_tailroom(skb) - EF_RECORD_MAX;
+	skb_put_zero(skb, fill);
+	KUNIT_EXPECT_EQ(test, ef_record_put(skb, &r->f, EXEFLOW_EV_END, 1), 0);
+	KUNIT_EXPECT_EQ(test, ef_kt_parse(test, skb, fill, a), 0);
+	ef_kt_str(test, a->p, EXEFLOW_P_EXE_PATH, r->path);
+	kfree_skb(skb);
+}
+
+static struct kunit_case ef_record_cases[] = {
+	KUNIT_CASE(ef_kt_record_full),
+	KUNIT_CASE(ef_kt_record_minimal),
+	KUNIT_CASE(ef_kt_record_icmp),
+	KUNIT_CASE(ef_kt_record_exe_pending),
+	KUNIT_CASE(ef_kt_record_too_small),
+	KUNIT_CASE(ef_kt_record_max),
+	{}
+};
+
+struct kunit_suite ef_record_suite = {
+	.name = "exeflow_record",
+	.test_cases = ef_record_cases,
+};
+
+#endif /* EF_HAVE_KUNIT_SUITES */
