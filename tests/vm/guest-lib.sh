@@ -151,3 +151,45 @@ count_flows() {
 flows_at_least() { # flows_at_least DIR PATTERN N
 	[ "$(count_flows "$1" "$2")" -ge "$3" ]
 }
+
+# efstat NAME: a module counter from efclient stats (exact, cheaper than
+# exeflowctl status; "" when the module is not loaded).
+efstat() {
+	efclient stats 2>/dev/null | sed -n "s/^STAT $1=//p"
+}
+
+efstat_above() { # efstat_above NAME VALUE
+	_v=$(efstat "$1")
+	[ -n "$_v" ] && [ "$_v" -gt "$2" ]
+}
+
+# pid_gone PID: the process has exited (gone, or a zombie not yet waited for).
+pid_gone() {
+	[ ! -r "/proc/$1/stat" ] || [ "$(cut -d')' -f2 "/proc/$1/stat" | cut -d' ' -f2)" = Z ]
+}
+
+# start_churn_traffic [PAR [PER [PAUSE_MS]]]: keeps short TCP connections
+# and UDP exchanges, IPv4 and IPv6, going from netns a to netns b
+# (netns_pair): tests/vm/tools/churn.c, PAR client processes at a time,
+# each making PER exchanges (PAUSE_MS apart) before the next one starts,
+# until stop_churn_traffic.
+start_churn_traffic() {
+	rm -f /tmp/stop-churn /tmp/churn-traffic-srv.ready
+	ip netns exec b churn serve 10.0.0.2 fd00::2 7000 4 2 \
+		/tmp/churn-traffic-srv.ready >/tmp/churn-traffic-srv.out 2>&1 &
+	CHURN_SRV=$!
+	wait_for 30 test -e /tmp/churn-traffic-srv.ready
+	ip netns exec a churn client 10.0.0.2 fd00::2 7000 4 1 "${1:-3}" \
+		"${2:-20}" /tmp/stop-churn "${3:-0}" >/tmp/churn-traffic-cli.out 2>&1 &
+	CHURN_CLI=$!
+}
+
+# stop_churn_traffic: every exchange must have succeeded (the module never
+# disturbs traffic); prints what the traffic did.
+stop_churn_traffic() {
+	touch /tmp/stop-churn
+	wait "$CHURN_CLI" || fail "churn traffic failed: $(cat /tmp/churn-traffic-cli.out)"
+	kill -TERM "$(sed -n 's/^churn serve pid=//p' /tmp/churn-traffic-srv.out)"
+	wait "$CHURN_SRV" || fail "churn server failed: $(cat /tmp/churn-traffic-srv.out)"
+	echo "traffic: $(grep '^churn done' /tmp/churn-traffic-cli.out)"
+}
