@@ -39,6 +39,9 @@ t1=$(date +%s)
 # one report does not hide the next ones (the kernel goes on; run.sh greps).
 export VM_KERNEL_IMAGE="$tree/arch/x86/boot/bzImage"
 export VM_MEM="${VM_MEM:-1024}"
+# multi-threaded TCG here: single-threaded would make this run far longer
+# (tests/vm/run.sh says why the stock kernels use it)
+export VM_ACCEL="${VM_ACCEL:-tcg}"
 export VM_KMODS=""
 export VM_GUEST_HOOKS="$dbg/guest-hooks.sh"
 export VM_PANIC_ARGS="oops=panic"
