@@ -164,6 +164,15 @@ efstat_above() { # efstat_above NAME VALUE
 }
 
 # pid_gone PID: the process has exited (gone, or a zombie not yet waited for).
+# live_flows PATTERN: the module's table (GET_FLOWS) holds a flow matching it
+live_flows() {
+	efclient dump | grep '^LIVE' | grep -q -e "$1"
+}
+
+no_live_flows() {
+	! live_flows "$1"
+}
+
 pid_gone() {
 	[ ! -r "/proc/$1/stat" ] || [ "$(cut -d')' -f2 "/proc/$1/stat" | cut -d' ' -f2)" = Z ]
 }

@@ -20,7 +20,8 @@ rmmod exeflow || fail "rmmod with a full table"
 echo "== no listener: flows wait for one"
 load_exeflow inactive_timeout=1
 ip netns exec a nettest udp-spray 10.0.0.2 6001 20
-sleep 3 # longer than inactive_timeout: the flows end while nobody listens
+# the flows end while nobody listens
+wait_for 60 no_live_flows ' dport=6001 '
 [ "$(counter drop_no_listener)" = 0 ] || fail "flows dropped below the cap"
 start_daemon /tmp/held -t 60
 stop_daemon

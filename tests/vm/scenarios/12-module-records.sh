@@ -91,7 +91,7 @@ echo 60 >/sys/module/exeflow/parameters/inactive_timeout
 ip netns exec a sh -c 'i=0; while [ $i -lt 40 ]; do efclient udp1 10.0.0.2 $((5200 + i)) >/dev/null; i=$((i + 1)); done'
 ip netns exec a ping -c 30 -i 0.1 10.0.0.2 >/dev/null &
 PINGP=$!
-sleep 1
+wait_for 30 live_flows ' proto=1 .*dir=out.*comm=ping'
 efclient dump >/tmp/k10/dump || fail "dump"
 echo 2 >/sys/module/exeflow/parameters/inactive_timeout
 nlive=$(grep -c '^LIVE .* dport=52[0-9][0-9] ' /tmp/k10/dump)
@@ -116,7 +116,8 @@ wait_for 10 test -e /tmp/k10/r11
 nettest tcp-connect 127.0.0.1 5011 >/tmp/k10/c11 || fail "loopback tcp 2"
 # shellcheck disable=SC2086
 wait $SRV
-sleep 4
+# the first TCP flow must end by its close timeout, not by the final FLUSH
+wait_for 60 grep -q '^REC .*ev=END .* dport=5000 .*dir=out.* end=fin ' $REC
 touch /tmp/k10/stop
 wait $LP
 grep -v '^REC' $REC

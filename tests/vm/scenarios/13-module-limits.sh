@@ -43,7 +43,8 @@ full=$(st drop_table_full)
 [ "$(st flows_active)" -le 8 ] || fail "more than max_flows live"
 [ "$(st procs_active)" -le 2 ] || fail "more than max_procs records"
 echo "OK max_flows=8: drop_table_full=$full drop_proc_full=$(st drop_proc_full)"
-sleep 3
+# the flows end (inactive_timeout=1) with nobody listening
+wait_for 60 st_at_least drop_no_listener 1
 nl=$(st drop_no_listener)
 [ "$nl" -gt 0 ] || fail "drop_no_listener not counted"
 [ "$(st backlog)" -le 4 ] || fail "backlog above max_backlog"
