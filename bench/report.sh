@@ -57,7 +57,8 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	states[s] = 1
 }
 /^BENCH mem / {
-	f = kv($0, "flows"); k = ++memn[f]
+	n = kv($0, "flows"); fam = kv($0, "fam"); if (fam == "") fam = 4
+	f = n "/" fam; k = ++memn[f]
 	a = kv($0, "active")
 	mem_total[f, k] = (kv($0, "slab_delta") - kv($0, "base_delta")) / a
 	mem_cache[f, k] = kv($0, "cache_delta") / a
@@ -65,7 +66,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	mem_shared[f] = "procs " kv($0, "procs") ", owners " kv($0, "owners")
 	mem_fixed[f, k] = kv($0, "fixed_slab") / 1024 + kv($0, "fixed_vmalloc_percpu_kb")
 	mem_refused[f] += kv($0, "refused")
-	if (a + kv($0, "refused") < f) mem_short[f] = 1
+	if (a + kv($0, "refused") < n) mem_short[f] = 1
 }
 /^BENCH e2e / {
 	l = kv($0, "load"); k = ++e2en[l]
@@ -142,21 +143,23 @@ END {
 		if (t == "crr") num = "3"
 		printf "| %s | perf, %s loaded: share of busy samples in the module (ef_*, nf_hook_slow, kprobes) / in exeflowd | %.1f %% | | %.1f %% | 1 | | diagnostic (idle %.0f %% loaded, %.0f %% unloaded) |\n", num, t, pm, pd, prof[t, "on", "idle"], prof[t, "off", "idle"]
 	}
-	split("10000 100000", ns, " ")
-	for (i = 1; i <= 2; i++) {
+	split("10000/4 100000/4 10000/6 100000/6", ns, " ")
+	for (i = 1; i <= 4; i++) {
 		f = ns[i]
-		if (!memn[f]) { norow("4", "kernel bytes per flow, N = " f, "not run"); continue }
+		split(f, nf, "/")
+		what = "N = " nf[1] " IPv" nf[2]
+		if (!memn[f]) { norow("4", "kernel bytes per flow, " what, "not run"); continue }
 		delete v
 		for (k = 1; k <= memn[f]; k++) v[k] = mem_total[f, k]
 		stats(v, memn[f])
 		tot_med = S_med
-		note = "all slab growth less the same traffic unloaded; flow object " mem_objsize[f] " B in exeflow_flow; shared: " mem_shared[f]
+		note = "all slab growth less the same traffic unloaded; flow object " mem_objsize[f] " B in exeflow_flow" nf[2] "; shared: " mem_shared[f]
 		if (mem_short[f]) note = note "; WARNING: fewer live flows than N (refused " mem_refused[f] ")"
-		row("4", "kernel bytes per tracked flow, N = " f " concurrent", 0, "<= 128", le(S_med, 128), note)
+		row("4", "kernel bytes per tracked flow, " what " concurrent", 0, "<= 128", le(S_med, 128), note)
 		delete v
 		for (k = 1; k <= memn[f]; k++) v[k] = mem_cache[f, k]
 		stats(v, memn[f])
-		row("4", "... of which the exeflow_flow slab cache, N = " f, 0, "", "", "")
+		row("4", "... of which the exeflow_flow" nf[2] " slab cache, " what, 0, "", "", "")
 	}
 	if (memn[ns[1]]) {
 		delete v

@@ -126,7 +126,6 @@ void ef_export_queue(struct list_head *recs)
 			}
 		}
 		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
-		f->seq_gen = ef_exp.gen;
 		list_move_tail(&f->node, &ef_exp.backlog);
 		if (f->event != EXEFLOW_EV_END)
 			hlist_add_head(&f->hnode, &ef_exp.interim);
@@ -147,10 +146,8 @@ void ef_export_register(u32 portid)
 	ef_exp.gen++;
 	ef_exp.next_seq = 1;
 	/* what waits now goes to this listener, numbered from 1 */
-	list_for_each_entry(f, &ef_exp.backlog, node) {
+	list_for_each_entry(f, &ef_exp.backlog, node)
 		f->seq = ef_exp.next_seq++;
-		f->seq_gen = ef_exp.gen;
-	}
 	spin_unlock_bh(&ef_exp.lock);
 	ef_export_schedule(0);
 }

@@ -21,15 +21,39 @@ struct sock;
  */
 struct ef_key {
 	u64 netns_id;
-	__be32 addr[2][4];	/* IPv4 uses addr[i][0] */
 	__be16 port[2];
 	__be16 icmp_id;
 	u8 family;		/* AF_INET, AF_INET6 */
 	u8 proto;
 	u8 icmp_type;		/* queries: the request type */
 	u8 icmp_code;
-	u8 pad[6];	/* no unnamed padding: the whole key is hashed */
+	u8 pad[6];	/* no unnamed padding: the key is hashed as bytes */
+	/*
+	 * Last, so that an IPv4 flow is allocated without the IPv6 address
+	 * space: side 0 then side 1, one word each for IPv4 (the key is
+	 * ef_key_len() bytes long), four for IPv6. Use ef_key_addr().
+	 */
+	__be32 addr[8];
 } __aligned(8);
+
+#define EF_KEY_LEN4	(offsetof(struct ef_key, addr) + 2 * 4)
+#define EF_KEY_LEN6	sizeof(struct ef_key)
+
+/* The bytes of @k that are hashed and compared. */
+static inline unsigned int ef_key_len(const struct ef_key *k)
+{
+	return k->family == AF_INET6 ? EF_KEY_LEN6 : EF_KEY_LEN4;
+}
+
+/* Address length by family. */
+static inline unsigned int ef_key_alen(const struct ef_key *k)
+{
+	return k->family == AF_INET6 ? 16 : 4;
+}
+
+/* The address of key side @side (ef_key_alen() bytes). */
+#define ef_key_addr(k, side) \
+	(&(k)->addr[(side) * ((k)->family == AF_INET6 ? 4 : 1)])
 
 enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 
@@ -45,37 +69,45 @@ enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 /*
  * One connection, oriented from its initiator. Live flows sit in the hash
  * and on their stripe's LRU list; ended flows and NEW/UPDATE snapshots are
- * the same structure on the export backlog (@node).
+ * the same structure on the export backlog (@node). Kept small (one per
+ * connection): interface names are looked up at export (ifname.c), fields
+ * only a live flow or only a backlog record uses share their space, and
+ * the key comes last so that IPv4 flows are shorter (ef_flow_size()).
  */
 struct ef_flow {
 	struct hlist_node hnode;
 	struct list_head node;
-	struct ef_key key;
 	u64 id;
 	u64 pkts[2];
 	u64 bytes[2];
 	u64 first_ns;		/* monotonic; first packet of this period */
 	u64 last_ns;		/* monotonic; last packet */
-	u64 period_ns;		/* start of the active-timeout period */
+	union {
+		u64 period_ns;	/* live: start of the active-timeout period */
+		u64 seq;	/* on the backlog: per-listener sequence */
+	};
 	u64 cookie;
 	u64 sock_cgroup;
-	u64 seq;		/* export: per-listener sequence */
 	struct ef_proc *owner;
-	u32 seq_gen;		/* export: listener generation of @seq */
 	u32 sock_uid;
 	u32 so_gen;		/* socket-owner map generation checked */
 	int in_ifindex;
 	int out_ifindex;
-	char in_ifname[IFNAMSIZ];
-	char out_ifname[IFNAMSIZ];
 	u8 init_side;		/* key side of the initiator */
 	u8 direction;		/* enum exeflow_direction */
 	u8 tcp_flags[2];
 	u8 method;		/* enum exeflow_method of @owner */
 	u8 event;		/* export: enum exeflow_event */
 	u8 end_reason;		/* enum exeflow_end_reason */
-	u16 flags;		/* EF_FL_* */
+	u8 flags;		/* EF_FL_* */
+	struct ef_key key;	/* last: see ef_flow_size() */
 };
+
+/* Allocated size of a flow: its key's addresses by family. */
+static inline size_t ef_flow_size(const struct ef_flow *f)
+{
+	return offsetof(struct ef_flow, key) + ef_key_len(&f->key);
+}
 
 /* What the hook learned about one packet. */
 struct ef_pkt {

@@ -67,6 +67,7 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 			const __be32 *dst, const u8 *icmph)
 {
 	struct ef_key *k = &pkt->key;
+	unsigned int alen = ef_key_alen(k);
 	int req = ef_icmp_request_of(k->family, icmph[0]);
 	bool query = req >= 0 || ef_icmp_is_request(k->family, icmph[0]);
 
@@ -74,16 +75,16 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 	k->icmp_code = icmph[1];
 	if (!query) {
 		/* errors and the rest: both directions, no id */
-		pkt->side = memcmp(src, dst, sizeof(k->addr[0])) > 0;
-		memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
-		memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+		pkt->side = memcmp(src, dst, 16) > 0;
+		memcpy(ef_key_addr(k, pkt->side), src, alen);
+		memcpy(ef_key_addr(k, !pkt->side), dst, alen);
 		pkt->init_side = pkt->side;
 		return;
 	}
 	memcpy(&k->icmp_id, icmph + 4, sizeof(k->icmp_id));
 	pkt->side = req >= 0;		/* a reply comes from the responder */
-	memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
-	memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+	memcpy(ef_key_addr(k, pkt->side), src, alen);
+	memcpy(ef_key_addr(k, !pkt->side), dst, alen);
 	pkt->init_side = 0;
 }
 
@@ -92,13 +93,15 @@ static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
 			 const __be32 *dst, __be16 sport, __be16 dport)
 {
 	struct ef_key *k = &pkt->key;
-	int cmp = memcmp(src, dst, sizeof(k->addr[0]));
+	unsigned int alen = ef_key_alen(k);
+	/* src and dst are 16 bytes, zero-padded for IPv4 */
+	int cmp = memcmp(src, dst, 16);
 
 	if (!cmp)
 		cmp = (int)ntohs(sport) - (int)ntohs(dport);
 	pkt->side = cmp > 0;
-	memcpy(k->addr[pkt->side], src, sizeof(k->addr[0]));
-	memcpy(k->addr[!pkt->side], dst, sizeof(k->addr[0]));
+	memcpy(ef_key_addr(k, pkt->side), src, alen);
+	memcpy(ef_key_addr(k, !pkt->side), dst, alen);
 	k->port[pkt->side] = sport;
 	k->port[!pkt->side] = dport;
 	pkt->init_side = pkt->side;
@@ -181,8 +184,22 @@ static bool ef_parse(struct sk_buff *skb, const struct nf_hook_state *state,
 		memcpy(dst, &ip6h->daddr, sizeof(dst));
 		thoff = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
 					 &frag_off);
-		k->proto = nexthdr;
 		fragment = thoff < 0 || (frag_off & htons(~0x7));
+		/*
+		 * LOCAL_IN sees IPv6 fragments (reassembly comes after it).
+		 * The walk stops at a later fragment's header: key it under
+		 * the protocol that header names (without ports), as IPv4
+		 * does, not as protocol 44.
+		 */
+		if (thoff >= 0 && fragment && nexthdr == NEXTHDR_FRAGMENT) {
+			const u8 *nh = skb_header_pointer(skb, thoff, 1,
+							  &nexthdr);
+
+			if (!nh)
+				return false;
+			nexthdr = *nh;
+		}
+		k->proto = nexthdr;
 	}
 	pkt->len = skb->len;
 	pkt->segs = skb_is_gso(skb) ? max_t(u32, 1,

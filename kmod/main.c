@@ -12,6 +12,7 @@
 #include "export.h"
 #include "flowtable.h"
 #include "genl.h"
+#include "ifname.h"
 #include "main.h"
 #include "netns.h"
 #include "params.h"
@@ -51,16 +52,22 @@ static int __init ef_init(void)
 	err = ef_netns_init();		/* packets start flowing in */
 	if (err)
 		goto err_genl;
+	err = ef_ifname_init();		/* needs the namespaces' ids */
+	if (err)
+		goto err_netns;
 	ef_acceptprobe_init();
 	pr_info("exeflow " EXEFLOW_VERSION " loaded (accept probe %s)\n",
 		ef_param(accept_probe) ? "on" : "off");
 	return 0;
 
+err_netns:
+	ef_netns_exit();
 err_genl:
 	ef_genl_exit();
 	ef_export_stop();
 	flush_workqueue(ef_wq);
 	ef_export_exit();
+	ef_ifname_exit();
 err_sockowner:
 	ef_sockowner_exit();
 err_proc:
@@ -78,6 +85,7 @@ static void __exit ef_exit(void)
 {
 	/* producers: the accept probe, then the hooks of every netns */
 	ef_acceptprobe_exit();
+	ef_ifname_stop();		/* names kept for the last records */
 	ef_netns_exit();		/* unhooks, RCU grace, ends all flows */
 	ef_export_final();		/* last non-blocking send */
 	ef_genl_exit();			/* no command runs after this */
@@ -85,6 +93,7 @@ static void __exit ef_exit(void)
 	destroy_workqueue(ef_wq);	/* drains the exe resolver */
 	/* consumers, in dependency order */
 	ef_export_exit();		/* backlog records */
+	ef_ifname_exit();
 	ef_sockowner_exit();
 	ef_flowtable_exit();		/* flow cache (records use it too) */
 	ef_proc_exit();			/* process records, last */

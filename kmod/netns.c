@@ -52,6 +52,13 @@ static struct pernet_operations ef_net_ops = {
 	.size		= sizeof(struct ef_net),
 };
 
+u64 ef_netns_id(const struct net *net)
+{
+	const struct ef_net *en = net_generic(net, ef_net_id);
+
+	return en->id;
+}
+
 int ef_netns_init(void)
 {
 	return register_pernet_subsys(&ef_net_ops);

@@ -14,6 +14,7 @@ struct ef_net {
 };
 
 int ef_netns_init(void);
+u64 ef_netns_id(const struct net *net);
 void ef_netns_exit(void);
 
 #endif /* EXEFLOW_NETNS_H */

@@ -8,6 +8,7 @@
 #include <uapi/exeflow.h>
 
 #include "flowtable.h"
+#include "ifname.h"
 #include "proc.h"
 #include "record.h"
 
@@ -80,19 +81,22 @@ static int ef_put_ports(struct sk_buff *skb, const struct ef_flow *f)
 }
 
 static int ef_put_if(struct sk_buff *skb, int idx_attr, int name_attr,
-		     int ifindex, const char *name)
+		     u64 netns_id, int ifindex)
 {
+	char name[IFNAMSIZ];
+
 	if (!ifindex)
 		return 0;
 	return nla_put_u32(skb, idx_attr, ifindex) ||
-	       (name[0] && nla_put_string(skb, name_attr, name));
+	       (ef_ifname_get(netns_id, ifindex, name) && name[0] &&
+		nla_put_string(skb, name_attr, name));
 }
 
 int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 		  u64 seq)
 {
 	const struct ef_key *k = &f->key;
-	int alen = k->family == AF_INET ? 4 : 16;
+	int alen = ef_key_alen(k);
 	int i = f->init_side;
 	u64 first = f->first_ns ? f->first_ns : f->last_ns;
 	struct nlattr *nest;
@@ -106,8 +110,8 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 	    ef_put_u64(skb, EXEFLOW_F_NETNS_ID, k->netns_id, EXEFLOW_F_PAD) ||
 	    nla_put_u8(skb, EXEFLOW_F_FAMILY, k->family) ||
 	    nla_put_u8(skb, EXEFLOW_F_PROTO, k->proto) ||
-	    nla_put(skb, EXEFLOW_F_SRC_ADDR, alen, k->addr[i]) ||
-	    nla_put(skb, EXEFLOW_F_DST_ADDR, alen, k->addr[!i]) ||
+	    nla_put(skb, EXEFLOW_F_SRC_ADDR, alen, ef_key_addr(k, i)) ||
+	    nla_put(skb, EXEFLOW_F_DST_ADDR, alen, ef_key_addr(k, !i)) ||
 	    ef_put_ports(skb, f) ||
 	    nla_put_u8(skb, EXEFLOW_F_DIRECTION, f->direction) ||
 	    ef_put_u64(skb, EXEFLOW_F_FWD_PACKETS, f->pkts[EF_FWD],
@@ -123,9 +127,9 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 	    ef_put_u64(skb, EXEFLOW_F_LAST_NS, ef_wall_ns(f->last_ns),
 		       EXEFLOW_F_PAD) ||
 	    ef_put_if(skb, EXEFLOW_F_IN_IFINDEX, EXEFLOW_F_IN_IFNAME,
-		      f->in_ifindex, f->in_ifname) ||
+		      k->netns_id, f->in_ifindex) ||
 	    ef_put_if(skb, EXEFLOW_F_OUT_IFINDEX, EXEFLOW_F_OUT_IFNAME,
-		      f->out_ifindex, f->out_ifname) ||
+		      k->netns_id, f->out_ifindex) ||
 	    nla_put_u8(skb, EXEFLOW_F_END_REASON, f->end_reason) ||
 	    nla_put_u8(skb, EXEFLOW_F_METHOD, ef_flow_method(f)))
 		goto cancel;

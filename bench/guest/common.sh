@@ -21,6 +21,11 @@ bench_netns() {
 	netns_pair
 	ip netns exec a ip route add 198.18.0.0/15 via 10.0.0.2 ||
 		fail "route to the benchmark range"
+	# b drops what it gets for 2001:2::/48 without an ICMP error
+	ip netns exec a ip -6 route add 2001:2::/48 via fd00::2 ||
+		fail "route to the IPv6 benchmark range"
+	ip netns exec b ip -6 route add blackhole 2001:2::/48 ||
+		fail "blackhole for the IPv6 benchmark range"
 	# Many short connections: never run out of ports.
 	ip netns exec a sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 	sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1

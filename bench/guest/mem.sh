@@ -3,15 +3,19 @@
 # process record and one socket-owner entry, so what grows with N is the
 # per-flow cost. Flows are kept (inactive_timeout=3600) and no daemon runs
 # (no export copies). The same traffic without the module gives the
-# kernel's own growth, which is subtracted. Booted with slab_nomerge, so
-# exeflow_flow is a cache of its own in /proc/slabinfo.
+# kernel's own growth, which is subtracted. IPv4 (198.18.0.0/15) and IPv6
+# (2001:2::/48, RFC 5180) destinations: the flows of each family have a
+# cache of their own (exeflow_flow4, exeflow_flow6; booted with
+# slab_nomerge, so they are not merged with others in /proc/slabinfo).
 #
 # Settings: MEM_FLOWS MEM_REPS MEMARGS.
 
 bench_netns
 
-fill() { # fill N OFFSET
-	ip netns exec a efbench flowfill 198.18.0.1 "$1" "$2" 0 >/tmp/fill.out 2>&1 ||
+fill() { # fill N OFFSET FAMILY
+	_dst=198.18.0.1
+	[ "$3" = 6 ] && _dst=2001:2::1
+	ip netns exec a efbench flowfill "$_dst" "$1" "$2" 0 >/tmp/fill.out 2>&1 ||
 		{ cat /tmp/fill.out; fail "flowfill"; }
 	sleep 1
 }
@@ -20,6 +24,7 @@ vm_kb() {
 	echo $(( $(meminfo_kb VmallocUsed) + $(meminfo_kb Percpu) ))
 }
 
+for fam in 4 6; do
 for n in $MEM_FLOWS; do
 	rep=1
 	while [ "$rep" -le "$MEM_REPS" ]; do
@@ -27,7 +32,7 @@ for n in $MEM_FLOWS; do
 		sleep 1
 		b0=$(slab_total)
 		v0=$(vm_kb)
-		fill "$n" 0
+		fill "$n" 0 "$fam"
 		b1=$(slab_total)
 
 		insmod /exeflow/exeflow.ko $MEMARGS || fail "insmod $MEMARGS"
@@ -35,13 +40,13 @@ for n in $MEM_FLOWS; do
 		sleep 1
 		l0=$(slab_total)
 		v1=$(vm_kb)
-		set -- $(slab_cache exeflow_flow)
+		set -- $(slab_cache "exeflow_flow$fam")
 		c0=$1
-		fill "$n" 0
+		fill "$n" 0 "$fam"
 		l1=$(slab_total)
-		set -- $(slab_cache exeflow_flow)
+		set -- $(slab_cache "exeflow_flow$fam")
 		c1=$1 objs=$2 objsize=$3
-		bench "mem flows=$n rep=$rep active=$(counter flows_active)" \
+		bench "mem flows=$n fam=$fam rep=$rep active=$(counter flows_active)" \
 			"procs=$(counter procs_active) owners=$(counter owners_active)" \
 			"created=$(counter flows_created) expired=$(counter flows_expired) evicted=$(counter flows_evicted) refused=$(( $(counter drop_table_full) + $(counter drop_alloc) ))" \
 			"slab_delta=$((l1 - l0)) base_delta=$((b1 - b0))" \
@@ -49,6 +54,7 @@ for n in $MEM_FLOWS; do
 			"fixed_slab=$((l0 - b1)) fixed_vmalloc_percpu_kb=$((v1 - v0))"
 		rep=$((rep + 1))
 	done
+done
 done
 grep -E '^(# name|exeflow)' /proc/slabinfo
 set_state off

@@ -18,8 +18,9 @@
  *   efbench flowfill ADDR N OFFSET RATE      one UDP socket sends one
  *                                            datagram to each of N distinct
  *                                            (address, port) pairs above
- *                                            ADDR: exactly N new flows;
- *                                            RATE flows/s, 0 = unpaced
+ *                                            ADDR (IPv4 or IPv6): exactly
+ *                                            N new flows; RATE flows/s,
+ *                                            0 = unpaced
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -58,6 +59,16 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* An IPv4 address, or sin_family 0. */
+static struct sockaddr_in parse_any4(const char *host)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (inet_pton(AF_INET, host, &in.sin_addr) != 1)
+		in.sin_family = 0;
+	return in;
 }
 
 static struct sockaddr_in parse4(const char *host, const char *port)
@@ -297,21 +308,52 @@ static int tcp_crr(struct sockaddr_in *a, double secs, int procs)
 	return 0;
 }
 
-/* Flow i goes to ADDR + i / 50000, port 1024 + i % 50000. */
-static void flow_dest(const struct sockaddr_in *base, uint64_t i,
-		      struct sockaddr_in *out)
+/*
+ * Flow i goes to ADDR + i / 50000 (the last 32 bits of an IPv6 address),
+ * port 1024 + i % 50000.
+ */
+static void flow_dest(const struct sockaddr_in6 *base, uint64_t i,
+		      struct sockaddr_in6 *out)
 {
+	unsigned short port = (unsigned short)(1024 + i % 50000);
+	uint32_t *last;
+
 	*out = *base;
-	out->sin_addr.s_addr = htonl(ntohl(base->sin_addr.s_addr) +
-				     (uint32_t)(i / 50000));
-	out->sin_port = htons((unsigned short)(1024 + i % 50000));
+	if (base->sin6_family == AF_INET) {
+		struct sockaddr_in *o4 = (struct sockaddr_in *)out;
+
+		last = &o4->sin_addr.s_addr;
+		o4->sin_port = htons(port);
+	} else {
+		last = &out->sin6_addr.s6_addr32[3];
+		out->sin6_port = htons(port);
+	}
+	*last = htonl(ntohl(*last) + (uint32_t)(i / 50000));
 }
 
-static int flowfill(struct sockaddr_in *base, uint64_t n, uint64_t off,
+static struct sockaddr_in6 parse46(const char *host)
+{
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in in = parse_any4(host);
+
+	if (in.sin_family == AF_INET) {
+		memcpy(&in6, &in, sizeof(in));
+		return in6;
+	}
+	if (inet_pton(AF_INET6, host, &in6.sin6_addr) != 1) {
+		fprintf(stderr, "efbench: bad address %s\n", host);
+		exit(2);
+	}
+	return in6;
+}
+
+static int flowfill(struct sockaddr_in6 *base, uint64_t n, uint64_t off,
 		    double rate)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	static struct sockaddr_in dst[BATCH];
+	int fd = socket(base->sin6_family, SOCK_DGRAM, 0);
+	socklen_t alen = base->sin6_family == AF_INET ?
+			 sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	static struct sockaddr_in6 dst[BATCH];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
 	uint64_t start = now_ns(), sent = 0, failed = 0;
@@ -344,7 +386,7 @@ static int flowfill(struct sockaddr_in *base, uint64_t n, uint64_t off,
 		for (unsigned j = 0; j < k; j++) {
 			flow_dest(base, off + sent + j, &dst[j]);
 			msgs[j].msg_hdr.msg_name = &dst[j];
-			msgs[j].msg_hdr.msg_namelen = sizeof(dst[j]);
+			msgs[j].msg_hdr.msg_namelen = alen;
 			msgs[j].msg_hdr.msg_iov = &iov;
 			msgs[j].msg_hdr.msg_iovlen = 1;
 		}
@@ -391,8 +433,9 @@ int main(int argc, char **argv)
 		return tcp_crr(&a, secs_arg(argv[4]), atoi(argv[5]));
 	}
 	if (argc == 6 && !strcmp(argv[1], "flowfill")) {
-		a = parse4(argv[2], "0");
-		return flowfill(&a, strtoull(argv[3], NULL, 10),
+		struct sockaddr_in6 b = parse46(argv[2]);
+
+		return flowfill(&b, strtoull(argv[3], NULL, 10),
 				strtoull(argv[4], NULL, 10), atof(argv[5]));
 	}
 	fprintf(stderr, "usage: efbench now | udp-sink ADDR PORT SECS READY |"

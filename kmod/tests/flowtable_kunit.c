@@ -35,7 +35,8 @@ static void ef_kt_table_teardown(void)
 	ef_flowtable_exit();
 	ef_buckets = NULL;
 	ef_stripes = NULL;
-	ef_flow_cache = NULL;
+	ef_flow_cache4 = NULL;
+	ef_flow_cache6 = NULL;
 	ef_stats_exit();
 }
 
@@ -188,7 +189,7 @@ static void ef_kt_update_snapshot(struct kunit *test)
 		.period_ns = EF_KT_S(10),
 		.last_ns = EF_KT_S(20),
 	};
-	bool own = !ef_flow_cache;
+	bool own = !ef_flow_cache4;
 	struct ef_flow *r, *tmp;
 	LIST_HEAD(out);
 
@@ -238,7 +239,7 @@ static void ef_kt_emit(struct list_head *recs)
 /* A live UDP flow in the table, one packet each way, period from @period. */
 static struct ef_flow *ef_kt_insert(u16 port, u64 period, u64 last)
 {
-	struct ef_flow *f = kmem_cache_zalloc(ef_flow_cache, GFP_KERNEL);
+	struct ef_flow *f = kmem_cache_zalloc(ef_flow_cache4, GFP_KERNEL);
 	u32 h;
 
 	if (!f)

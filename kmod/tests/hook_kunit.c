@@ -118,13 +118,13 @@ static bool ef_kt_is_icmp(const struct ef_key *k)
  */
 static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 {
-	int alen = key->family == AF_INET ? 4 : 16;
+	unsigned int alen = ef_key_alen(key);
 	struct ef_key k;
 
 	memcpy(&k, key, sizeof(k));
 	k.netns_id = 0;
-	memset(k.addr[0], 0, alen);
-	memset(k.addr[1], 0, alen);
+	memset(ef_key_addr(&k, 0), 0, alen);
+	memset(ef_key_addr(&k, 1), 0, alen);
 	if (ef_kt_is_icmp(&k)) {
 		k.icmp_id = 0;
 		k.icmp_type = 0;
@@ -144,7 +144,7 @@ static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 static void ef_kt_same_flow(struct kunit *test, const struct ef_pkt *a,
 			    const struct ef_pkt *b)
 {
-	KUNIT_EXPECT_EQ(test, memcmp(&a->key, &b->key, sizeof(a->key)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&a->key, &b->key, ef_key_len(&a->key)), 0);
 	KUNIT_EXPECT_EQ(test, ef_kunit_hash(&a->key), ef_kunit_hash(&b->key));
 	KUNIT_EXPECT_NE(test, a->side, b->side);
 	KUNIT_EXPECT_EQ(test, a->key.netns_id, (u64)EF_KT_NETNS);
@@ -189,8 +189,8 @@ static void ef_kt_tcp4_directions(struct kunit *test)
 	/* side 0 is the lower address */
 	KUNIT_EXPECT_EQ(test, syn.key.family, AF_INET);
 	KUNIT_EXPECT_EQ(test, syn.key.proto, IPPROTO_TCP);
-	ef_kt_expect_addr4(test, syn.key.addr[0], "10.0.0.1");
-	ef_kt_expect_addr4(test, syn.key.addr[1], "10.0.0.2");
+	ef_kt_expect_addr4(test, ef_key_addr(&syn.key, 0), "10.0.0.1");
+	ef_kt_expect_addr4(test, ef_key_addr(&syn.key, 1), "10.0.0.2");
 	KUNIT_EXPECT_EQ(test, ntohs(syn.key.port[0]), 80);
 	KUNIT_EXPECT_EQ(test, ntohs(syn.key.port[1]), 40000);
 	KUNIT_EXPECT_EQ(test, syn.side, 1);
@@ -236,11 +236,11 @@ static void ef_kt_distinct_flows(struct kunit *test)
 		    "10.0.0.2", 2000, 0);
 	ef_kt_ports(test, &b, AF_INET, IPPROTO_UDP, "10.0.0.1", 2000,
 		    "10.0.0.2", 1000, 0);
-	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, sizeof(a.key)), 0);
+	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, ef_key_len(&a.key)), 0);
 
 	ef_kt_ports(test, &b, AF_INET, IPPROTO_TCP, "10.0.0.1", 1000,
 		    "10.0.0.2", 2000, TCPHDR_SYN);
-	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, sizeof(a.key)), 0);
+	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, ef_key_len(&a.key)), 0);
 }
 
 /* IPv6: 16-byte addresses ordered bytewise, both directions one flow. */
@@ -254,8 +254,8 @@ static void ef_kt_udp6_directions(struct kunit *test)
 		    "fe80::1", 40000, 0);
 	ef_kt_same_flow(test, &q, &r);
 	KUNIT_EXPECT_EQ(test, q.key.family, AF_INET6);
-	ef_kt_expect_addr6(test, q.key.addr[0], "2001:db8::53");
-	ef_kt_expect_addr6(test, q.key.addr[1], "fe80::1");
+	ef_kt_expect_addr6(test, ef_key_addr(&q.key, 0), "2001:db8::53");
+	ef_kt_expect_addr6(test, ef_key_addr(&q.key, 1), "fe80::1");
 	KUNIT_EXPECT_EQ(test, ntohs(q.key.port[0]), 53);
 	KUNIT_EXPECT_EQ(test, ntohs(q.key.port[1]), 40000);
 	KUNIT_EXPECT_EQ(test, q.init_side, 1);
@@ -272,7 +272,7 @@ static void ef_kt_icmp4_query(struct kunit *test)
 	ef_kt_icmp(test, &rep, AF_INET, "10.0.0.1", "10.0.0.9",
 		   ICMP_ECHOREPLY, 0, 0x1234);
 	ef_kt_same_flow(test, &req, &rep);
-	ef_kt_expect_addr4(test, req.key.addr[0], "10.0.0.9");
+	ef_kt_expect_addr4(test, ef_key_addr(&req.key, 0), "10.0.0.9");
 	KUNIT_EXPECT_EQ(test, req.key.icmp_type, ICMP_ECHO);
 	KUNIT_EXPECT_EQ(test, req.key.icmp_code, 0);
 	KUNIT_EXPECT_EQ(test, ntohs(req.key.icmp_id), 0x1234);
@@ -293,11 +293,11 @@ static void ef_kt_icmp4_query(struct kunit *test)
 		   0x1234);
 	ef_kt_icmp(test, &other, AF_INET, "10.0.0.1", "10.0.0.9", ICMP_ECHO, 0,
 		   0x1234);
-	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, sizeof(req.key)),
+	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, ef_key_len(&req.key)),
 			0);
 	ef_kt_icmp(test, &other, AF_INET, "10.0.0.9", "10.0.0.1", ICMP_ECHO, 0,
 		   0x1235);
-	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, sizeof(req.key)),
+	KUNIT_EXPECT_NE(test, memcmp(&req.key, &other.key, ef_key_len(&req.key)),
 			0);
 }
 
@@ -310,7 +310,7 @@ static void ef_kt_icmp6_query(struct kunit *test)
 	ef_kt_icmp(test, &rep, AF_INET6, "2001:db8::1", "2001:db8::9",
 		   ICMPV6_ECHO_REPLY, 0, 0xbeef);
 	ef_kt_same_flow(test, &req, &rep);
-	ef_kt_expect_addr6(test, req.key.addr[0], "2001:db8::9");
+	ef_kt_expect_addr6(test, ef_key_addr(&req.key, 0), "2001:db8::9");
 	KUNIT_EXPECT_EQ(test, req.key.proto, IPPROTO_ICMPV6);
 	KUNIT_EXPECT_EQ(test, req.key.icmp_type, ICMPV6_ECHO_REQUEST);
 	KUNIT_EXPECT_EQ(test, ntohs(req.key.icmp_id), 0xbeef);
@@ -334,7 +334,7 @@ static void ef_kt_icmp_error(struct kunit *test)
 	ef_kt_icmp(test, &b, AF_INET, "10.0.0.1", "10.0.0.9", ICMP_DEST_UNREACH,
 		   ICMP_PORT_UNREACH, 0x0202);
 	ef_kt_same_flow(test, &a, &b);
-	ef_kt_expect_addr4(test, a.key.addr[0], "10.0.0.1");
+	ef_kt_expect_addr4(test, ef_key_addr(&a.key, 0), "10.0.0.1");
 	KUNIT_EXPECT_EQ(test, a.key.icmp_type, ICMP_DEST_UNREACH);
 	KUNIT_EXPECT_EQ(test, a.key.icmp_code, ICMP_PORT_UNREACH);
 	KUNIT_EXPECT_EQ(test, ntohs(a.key.icmp_id), 0);
@@ -345,7 +345,7 @@ static void ef_kt_icmp_error(struct kunit *test)
 	ef_kt_icmp(test, &b, AF_INET6, "2001:db8::1", "2001:db8::9",
 		   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
 	ef_kt_same_flow(test, &a, &b);
-	ef_kt_expect_addr6(test, a.key.addr[0], "2001:db8::1");
+	ef_kt_expect_addr6(test, ef_key_addr(&a.key, 0), "2001:db8::1");
 }
 
 /* IPv4 fragments: ports only from the first one. */
@@ -369,6 +369,43 @@ static void ef_kt_fragment4(struct kunit *test)
 					    "10.0.0.2", "10.0.0.1", &th,
 					    sizeof(th), IP_MF));
 	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 2);
+}
+
+/*
+ * IPv6 fragments reach LOCAL_IN before reassembly. The first carries the
+ * ports; the later ones are keyed by the protocol their fragment header
+ * names, without ports (not as protocol 44), both ways alike.
+ */
+static void ef_kt_fragment6(struct kunit *test)
+{
+	struct {
+		struct frag_hdr fh;
+		struct udphdr uh;
+	} first = {
+		.fh = { .nexthdr = IPPROTO_UDP, .frag_off = htons(IP6_MF) },
+		.uh = { .source = htons(53), .dest = htons(5353) },
+	}, later = first;
+	struct ef_pkt a, b;
+
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &a, AF_INET6, NEXTHDR_FRAGMENT,
+					    "2001:db8::1", "2001:db8::2",
+					    &first, sizeof(first), 0));
+	KUNIT_EXPECT_EQ(test, a.key.proto, IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 53);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[1]), 5353);
+
+	later.fh.frag_off = htons(185 << 3);
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &a, AF_INET6, NEXTHDR_FRAGMENT,
+					    "2001:db8::1", "2001:db8::2",
+					    &later, sizeof(later), 0));
+	KUNIT_EXPECT_TRUE(test, ef_kt_parse(test, &b, AF_INET6, NEXTHDR_FRAGMENT,
+					    "2001:db8::2", "2001:db8::1",
+					    &later, sizeof(later), 0));
+	ef_kt_same_flow(test, &a, &b);
+	KUNIT_EXPECT_EQ(test, a.key.proto, IPPROTO_UDP);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[0]), 0);
+	KUNIT_EXPECT_EQ(test, ntohs(a.key.port[1]), 0);
+	ef_kt_expect_clean(test, &a.key);
 }
 
 /* A packet too short for its L4 header is not accounted. */
@@ -398,8 +435,14 @@ static void ef_kt_truncated(struct kunit *test)
 static void ef_kt_key_layout(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, pad),
+			offsetof(struct ef_key, addr));
+	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, addr),
 			sizeof(struct ef_key));
-	KUNIT_EXPECT_EQ(test, sizeof(struct ef_key) % sizeof(u32), 0);
+	KUNIT_EXPECT_EQ(test, EF_KEY_LEN4 % sizeof(u32), 0);
+	KUNIT_EXPECT_EQ(test, EF_KEY_LEN6 % sizeof(u32), 0);
+	/* the key ends the flow: IPv4 flows are allocated shorter */
+	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_flow, key),
+			sizeof(struct ef_flow));
 }
 
 static struct kunit_case ef_key_cases[] = {
@@ -411,6 +454,7 @@ static struct kunit_case ef_key_cases[] = {
 	KUNIT_CASE(ef_kt_icmp6_query),
 	KUNIT_CASE(ef_kt_icmp_error),
 	KUNIT_CASE(ef_kt_fragment4),
+	KUNIT_CASE(ef_kt_fragment6),
 	KUNIT_CASE(ef_kt_truncated),
 	KUNIT_CASE(ef_kt_key_layout),
 	{}

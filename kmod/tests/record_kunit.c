@@ -79,6 +79,12 @@ static const struct nla_policy ef_kt_policy[EXEFLOW_A_MAX + 1] = {
 	[EXEFLOW_A_FLOW]	= NLA_POLICY_NESTED(ef_kt_flow_policy),
 };
 
+/*
+ * Interface names come from ifname.c's table, keyed by namespace id: one
+ * no namespace of the running kernel has (ids count up from 1).
+ */
+#define EF_KT_REC_NETNS	(BIT_ULL(63) | 42)
+
 /* Everything a record can carry: a TCP/IPv4 flow the client initiated. */
 struct ef_kt_rec {
 	struct ef_flow f;
@@ -95,11 +101,11 @@ static struct ef_kt_rec *ef_kt_full(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	f = &r->f;
 	p = &r->p;
-	f->key.netns_id = 42;
+	f->key.netns_id = EF_KT_REC_NETNS;
 	f->key.family = AF_INET;
 	f->key.proto = IPPROTO_TCP;
-	f->key.addr[0][0] = htonl(0x0a000001);		/* 10.0.0.1:80 */
-	f->key.addr[1][0] = htonl(0x0a000002);		/* 10.0.0.2:40000 */
+	*ef_key_addr(&f->key, 0) = htonl(0x0a000001);	/* 10.0.0.1:80 */
+	*ef_key_addr(&f->key, 1) = htonl(0x0a000002);	/* 10.0.0.2:40000 */
 	f->key.port[0] = htons(80);
 	f->key.port[1] = htons(40000);
 	f->init_side = 1;
@@ -114,9 +120,9 @@ static struct ef_kt_rec *ef_kt_full(struct kunit *test)
 	f->first_ns = 100ULL * NSEC_PER_SEC;
 	f->last_ns = 130ULL * NSEC_PER_SEC + 5;
 	f->in_ifindex = 2;
-	strscpy(f->in_ifname, "eth0", IFNAMSIZ);
+	ef_ifname_set(EF_KT_REC_NETNS, 2, "eth0");
 	f->out_ifindex = 3;
-	strscpy(f->out_ifname, "veth-long-name0", IFNAMSIZ);
+	ef_ifname_set(EF_KT_REC_NETNS, 3, "veth-long-name0");
 	f->end_reason = EXEFLOW_END_FIN;
 	f->flags = EF_FL_COOKIE | EF_FL_CREDS | EF_FL_NEW_SENT;
 	f->cookie = 0x1122334455667788ULL;
@@ -277,7 +283,7 @@ static void ef_kt_record_full(struct kunit *test)
 	ef_kt_u64(test, a->f, EXEFLOW_F_SEQ, 5);
 	ef_kt_u8(test, a->f, EXEFLOW_F_EVENT, EXEFLOW_EV_END);
 	ef_kt_u64(test, a->f, EXEFLOW_F_FLOW_ID, 99);
-	ef_kt_u64(test, a->f, EXEFLOW_F_NETNS_ID, 42);
+	ef_kt_u64(test, a->f, EXEFLOW_F_NETNS_ID, EF_KT_REC_NETNS);
 	ef_kt_u8(test, a->f, EXEFLOW_F_FAMILY, AF_INET);
 	ef_kt_u8(test, a->f, EXEFLOW_F_PROTO, IPPROTO_TCP);
 	/* oriented from the initiator (key side 1) */
@@ -354,8 +360,8 @@ static void ef_kt_record_minimal(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	f->key.family = AF_INET6;
 	f->key.proto = IPPROTO_UDP;
-	memset(f->key.addr[0], 0x20, 16);
-	memset(f->key.addr[1], 0xfe, 16);
+	memset(ef_key_addr(&f->key, 0), 0x20, 16);
+	memset(ef_key_addr(&f->key, 1), 0xfe, 16);
 	f->key.port[0] = htons(53);
 	f->key.port[1] = htons(5353);
 	f->init_side = 0;
@@ -366,8 +372,8 @@ static void ef_kt_record_minimal(struct kunit *test)
 	skb = ef_kt_encode(test, f, EXEFLOW_EV_LIVE, 0, a);
 	ef_kt_u8(test, a->f, EXEFLOW_F_EVENT, EXEFLOW_EV_LIVE);
 	ef_kt_u64(test, a->f, EXEFLOW_F_SEQ, 0);
-	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, f->key.addr[0], 16);
-	ef_kt_bin(test, a->f, EXEFLOW_F_DST_ADDR, f->key.addr[1], 16);
+	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, ef_key_addr(&f->key, 0), 16);
+	ef_kt_bin(test, a->f, EXEFLOW_F_DST_ADDR, ef_key_addr(&f->key, 1), 16);
 	ef_kt_u16(test, a->f, EXEFLOW_F_SRC_PORT, 53);
 	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT, 5353);
 	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_KERNEL);
@@ -403,15 +409,16 @@ static void ef_kt_record_icmp(struct kunit *test)
 	f->key.icmp_type = ICMP_ECHO;
 	f->key.icmp_code = 0;
 	f->key.icmp_id = htons(0x1234);
-	f->key.addr[0][0] = htonl(0x0a000009);
-	f->key.addr[1][0] = htonl(0x0a000001);
+	*ef_key_addr(&f->key, 0) = htonl(0x0a000009);
+	*ef_key_addr(&f->key, 1) = htonl(0x0a000001);
 	f->last_ns = 1;
 
 	skb = ef_kt_encode(test, f, EXEFLOW_EV_END, 1, a);
 	ef_kt_u16(test, a->f, EXEFLOW_F_SRC_PORT, 0);
 	ef_kt_u16(test, a->f, EXEFLOW_F_DST_PORT, ICMP_ECHO << 8);
 	ef_kt_u16(test, a->f, EXEFLOW_F_ICMP_ID, 0x1234);
-	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, f->key.addr[0], 4);
+	ef_kt_bin(test, a->f, EXEFLOW_F_SRC_ADDR, ef_key_addr(&f->key, 0), 4);
+	ef_kt_bin(test, a->f, EXEFLOW_F_DST_ADDR, ef_key_addr(&f->key, 1), 4);
 	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_NONE);
 	kfree_skb(skb);
 
@@ -517,8 +524,10 @@ static void ef_kt_record_max(struct kunit *test)
 	r->path[0] = '/';
 	r->path[PATH_MAX - 1] = '\0';
 	memset(r->p.comm, 'c', TASK_COMM_LEN - 1);
-	memset(r->f.in_ifname, 'i', IFNAMSIZ - 1);
-	memset(r->f.out_ifname, 'o', IFNAMSIZ - 1);
+	r->f.in_ifindex = 12;
+	ef_ifname_set(EF_KT_REC_NETNS, 12, "iiiiiiiiiiiiiii");
+	r->f.out_ifindex = 13;
+	ef_ifname_set(EF_KT_REC_NETNS, 13, "ooooooooooooooo");
 
 	skb = alloc_skb(EF_RECORD_MAX, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
@@ -531,6 +540,43 @@ static void ef_kt_record_max(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/*
+ * Names are looked up at export: an unknown interface goes out by index
+ * alone; an unregistered one keeps its name (its namespace's flows end
+ * after its devices are gone), the latest 1024 of them.
+ */
+static void ef_kt_record_ifname(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct sk_buff *skb;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	r->f.in_ifindex = 20;		/* never named */
+	r->f.out_ifindex = 21;
+	ef_ifname_set(EF_KT_REC_NETNS, 21, "old0");
+	ef_ifname_set(EF_KT_REC_NETNS, 21, "renamed0");
+	ef_ifname_gone(EF_KT_REC_NETNS, 21);
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 1, a);
+	ef_kt_u32(test, a->f, EXEFLOW_F_IN_IFINDEX, 20);
+	ef_kt_absent(test, a->f, EXEFLOW_F_IN_IFNAME);
+	ef_kt_u32(test, a->f, EXEFLOW_F_OUT_IFINDEX, 21);
+	ef_kt_str(test, a->f, EXEFLOW_F_OUT_IFNAME, "renamed0");
+	kfree_skb(skb);
+
+	/* 1024 more devices go: the oldest gone name is forgotten */
+	for (i = 0; i < 1024; i++) {
+		ef_ifname_set(EF_KT_REC_NETNS, 1000 + i, "x");
+		ef_ifname_gone(EF_KT_REC_NETNS, 1000 + i);
+	}
+	memset(a, 0, sizeof(*a));
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 2, a);
+	ef_kt_u32(test, a->f, EXEFLOW_F_OUT_IFINDEX, 21);
+	ef_kt_absent(test, a->f, EXEFLOW_F_OUT_IFNAME);
+	kfree_skb(skb);
+}
+
 static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_full),
 	KUNIT_CASE(ef_kt_record_minimal),
@@ -538,6 +584,7 @@ static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_exe_pending),
 	KUNIT_CASE(ef_kt_record_too_small),
 	KUNIT_CASE(ef_kt_record_max),
+	KUNIT_CASE(ef_kt_record_ifname),
 	{}
 };
 

@@ -162,4 +162,25 @@ ends=$(grep '^REC' /tmp/k20/after | grep -c 'ev=END')
 [ "$ends" -ge 8 ] || fail "only $ends END records held in a backlog of 8"
 echo "OK full backlog: the next listener got $ends END and 0 NEW records (drop_no_listener=$nl)"
 netns_cleanup
+
+# --- a namespace's flows end when it is destroyed, after its devices are
+# unregistered: their records still name the interfaces (the module keeps
+# the names of devices that are gone; flows keep only the ifindex)
+setp inactive_timeout 60
+netns_pair
+efclient listen 120 until=/tmp/k20/gone-stop >/tmp/k20/gone &
+LP=$!
+wait_for 10 grep -q REGISTERED /tmp/k20/gone
+ip netns exec a efclient udp1 10.0.0.2 7300 >/dev/null
+netns_cleanup
+wait_for 60 grep -q '^REC .*ev=END .* dport=7300 .*dir=in' /tmp/k20/gone
+wait_for 60 grep -q '^REC .*ev=END .* dport=7300 .*dir=out' /tmp/k20/gone
+touch /tmp/k20/gone-stop
+wait $LP
+grep '^REC .* dport=7300 ' /tmp/k20/gone | cut -d' ' -f2,3,12,13,21-23
+grep '^REC .*ev=END .* dport=7300 .*dir=out' /tmp/k20/gone | grep -q ' out=va/[1-9][0-9]* end=flush ' ||
+	fail "a flow of a destroyed namespace lost its interface name"
+grep '^REC .*ev=END .* dport=7300 .*dir=in' /tmp/k20/gone | grep -q ' in=vb/[1-9][0-9]* out=.* end=flush ' ||
+	fail "a flow of a destroyed namespace lost its interface name (inbound)"
+echo "OK interface names kept for the flows of destroyed namespaces"
 pass "limits, back-pressure, parameters"
