@@ -8,8 +8,10 @@
  * Records are encoded after the fact (the backlog may hold them for long),
  * and a namespace's devices are unregistered before its flows end (the
  * device pernet exits run before ours), so the names of unregistered
- * devices are kept too, the most recent EF_IFNAME_GONE_MAX of them. The
- * table is bounded by the host's devices plus that.
+ * devices are kept too, the most recent max_backlog / 8 of them (at least
+ * EF_IFNAME_GONE_MIN): records wait at most in the backlog, and a
+ * destroyed namespace leaves a few devices per several flows. The table is
+ * bounded by the host's devices plus that.
  *
  * Writers are the notifier (RTNL, process context) and the KUnit suites;
  * readers are the exporter and GET_FLOWS under spinlocks, hence RCU.
@@ -23,9 +25,10 @@
 
 #include "ifname.h"
 #include "netns.h"
+#include "params.h"
 
-#define EF_IFNAME_BITS		8
-#define EF_IFNAME_GONE_MAX	1024
+#define EF_IFNAME_BITS		10
+#define EF_IFNAME_GONE_MIN	1024
 
 struct ef_ifname {
 	struct hlist_node hnode;
@@ -39,6 +42,7 @@ struct ef_ifname {
 static struct hlist_head ef_if_hash[1 << EF_IFNAME_BITS];
 static LIST_HEAD(ef_if_gone);
 static unsigned int ef_if_ngone;
+static unsigned int ef_if_gone_max = EF_IFNAME_GONE_MIN;
 static DEFINE_SPINLOCK(ef_if_lock);
 static bool ef_if_stopping;
 
@@ -82,9 +86,17 @@ void ef_ifname_set(u64 netns_id, int ifindex, const char *name)
 	strscpy(n->name, name, IFNAMSIZ);
 	spin_lock(&ef_if_lock);
 	old = ef_if_find(netns_id, ifindex);
-	if (old)
-		ef_if_unlink(old);
-	hlist_add_head_rcu(&n->hnode, ef_if_bucket(netns_id, ifindex));
+	if (old) {
+		/* a reader finds one or the other, never neither */
+		hlist_replace_rcu(&old->hnode, &n->hnode);
+		if (!list_empty(&old->gone)) {
+			list_del(&old->gone);
+			ef_if_ngone--;
+		}
+		kfree_rcu(old, rcu);
+	} else {
+		hlist_add_head_rcu(&n->hnode, ef_if_bucket(netns_id, ifindex));
+	}
 	spin_unlock(&ef_if_lock);
 }
 
@@ -96,7 +108,7 @@ void ef_ifname_gone(u64 netns_id, int ifindex)
 	e = ef_if_find(netns_id, ifindex);
 	if (e && list_empty(&e->gone)) {
 		list_add_tail(&e->gone, &ef_if_gone);
-		if (++ef_if_ngone > EF_IFNAME_GONE_MAX)
+		if (++ef_if_ngone > ef_if_gone_max)
 			ef_if_unlink(list_first_entry(&ef_if_gone,
 						      struct ef_ifname, gone));
 	}
@@ -115,22 +127,45 @@ bool ef_ifname_get(u64 netns_id, int ifindex, char name[IFNAMSIZ])
 	return e;
 }
 
+unsigned int ef_ifname_gone_max(void)
+{
+	return READ_ONCE(ef_if_gone_max);
+}
+
+/* Drop the names of @netns_id (a KUnit test's), or all of them (0). */
+void ef_ifname_forget(u64 netns_id)
+{
+	struct ef_ifname *e;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	spin_lock(&ef_if_lock);
+	for (i = 0; i < ARRAY_SIZE(ef_if_hash); i++)
+		hlist_for_each_entry_safe(e, tmp, &ef_if_hash[i], hnode)
+			if (!netns_id || e->netns_id == netns_id)
+				ef_if_unlink(e);
+	spin_unlock(&ef_if_lock);
+}
+
 static int ef_if_event(struct notifier_block *nb, unsigned long event,
 		       void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	u64 id;
 
 	/* unregistering replays UNREGISTER for every device: keep names */
 	if (READ_ONCE(ef_if_stopping))
 		return NOTIFY_DONE;
+	id = ef_netns_id(dev_net(dev));
+	if (!id)	/* a namespace exeflow has not set up */
+		return NOTIFY_DONE;
 	switch (event) {
 	case NETDEV_REGISTER:
 	case NETDEV_CHANGENAME:
-		ef_ifname_set(ef_netns_id(dev_net(dev)), dev->ifindex,
-			      dev->name);
+		ef_ifname_set(id, dev->ifindex, dev->name);
 		break;
 	case NETDEV_UNREGISTER:
-		ef_ifname_gone(ef_netns_id(dev_net(dev)), dev->ifindex);
+		ef_ifname_gone(id, dev->ifindex);
 		break;
 	}
 	return NOTIFY_DONE;
@@ -143,6 +178,9 @@ static struct notifier_block ef_if_notifier = {
 /* After ef_netns_init(): namespaces must have their ids. */
 int ef_ifname_init(void)
 {
+	WRITE_ONCE(ef_if_gone_max,
+		   max_t(unsigned int, EF_IFNAME_GONE_MIN,
+			 ef_param(max_backlog) / 8));
 	/* replays REGISTER for the devices of every namespace */
 	return register_netdevice_notifier(&ef_if_notifier);
 }
@@ -157,14 +195,6 @@ void ef_ifname_stop(void)
 /* When nothing encodes records any more. */
 void ef_ifname_exit(void)
 {
-	struct ef_ifname *e;
-	struct hlist_node *tmp;
-	unsigned int i;
-
-	spin_lock(&ef_if_lock);
-	for (i = 0; i < ARRAY_SIZE(ef_if_hash); i++)
-		hlist_for_each_entry_safe(e, tmp, &ef_if_hash[i], hnode)
-			ef_if_unlink(e);
-	spin_unlock(&ef_if_lock);
+	ef_ifname_forget(0);
 	WRITE_ONCE(ef_if_stopping, false);
 }

@@ -15,5 +15,9 @@ bool ef_ifname_get(u64 netns_id, int ifindex, char name[IFNAMSIZ]);
 /* Called by the notifier; also by the KUnit suites to plant names. */
 void ef_ifname_set(u64 netns_id, int ifindex, const char *name);
 void ef_ifname_gone(u64 netns_id, int ifindex);
+/* How many names of unregistered devices are kept. */
+unsigned int ef_ifname_gone_max(void);
+/* Forget every name of @netns_id (KUnit), or every name (0). */
+void ef_ifname_forget(u64 netns_id);
 
 #endif /* EXEFLOW_IFNAME_H */

@@ -56,7 +56,8 @@ u64 ef_netns_id(const struct net *net)
 {
 	const struct ef_net *en = net_generic(net, ef_net_id);
 
-	return en->id;
+	/* 0 (no id) before our .init ran for @net */
+	return en ? en->id : 0;
 }
 
 int ef_netns_init(void)

@@ -16,6 +16,7 @@
 #include <netlink/netlink.h>
 
 #define DEFAULT_RCVBUF		(16 << 20)
+#define EV_MSG_BUF		(64 << 10)	/* receive buffer of one message */
 #define DEFAULT_TIMEOUT_MS	10000
 /* Messages per ef_client_recv() call, so one busy socket cannot starve the
  * caller's other poll() sources; the fd stays readable, nothing is lost. */
@@ -398,6 +399,16 @@ int ef_client_open(struct ef_client **out, const struct ef_client_opts *o)
 		if (!err)
 			err = set_rcvbuf(ev, o->rcvbuf > 0 ? o->rcvbuf
 							   : DEFAULT_RCVBUF);
+		if (err)
+			goto fail;
+		/*
+		 * libnl peeks at every message to size its buffer, which
+		 * reads each one twice. The module's messages are one page,
+		 * or one record of at most PATH_MAX + 1 KiB: a fixed buffer
+		 * far above that needs one read.
+		 */
+		nl_socket_disable_msg_peek(ev);
+		err = nlerr(nl_socket_set_msg_buf_size(ev, EV_MSG_BUF));
 		if (err)
 			goto fail;
 	}

@@ -543,14 +543,14 @@ static void ef_kt_record_max(struct kunit *test)
 /*
  * Names are looked up at export: an unknown interface goes out by index
  * alone; an unregistered one keeps its name (its namespace's flows end
- * after its devices are gone), the latest 1024 of them.
+ * after its devices are gone), the latest ef_ifname_gone_max() of them.
  */
 static void ef_kt_record_ifname(struct kunit *test)
 {
 	struct ef_kt_rec *r = ef_kt_full(test);
 	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
 	struct sk_buff *skb;
-	int i;
+	unsigned int i, n = ef_ifname_gone_max();
 
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	r->f.in_ifindex = 20;		/* never named */
@@ -565,8 +565,8 @@ static void ef_kt_record_ifname(struct kunit *test)
 	ef_kt_str(test, a->f, EXEFLOW_F_OUT_IFNAME, "renamed0");
 	kfree_skb(skb);
 
-	/* 1024 more devices go: the oldest gone name is forgotten */
-	for (i = 0; i < 1024; i++) {
+	/* as many more devices go: the oldest gone name is forgotten */
+	for (i = 0; i < n; i++) {
 		ef_ifname_set(EF_KT_REC_NETNS, 1000 + i, "x");
 		ef_ifname_gone(EF_KT_REC_NETNS, 1000 + i);
 	}
@@ -588,8 +588,15 @@ static struct kunit_case ef_record_cases[] = {
 	{}
 };
 
+/* The names a test planted must not push the host's out of ifname.c */
+static void ef_kt_record_exit(struct kunit *test)
+{
+	ef_ifname_forget(EF_KT_REC_NETNS);
+}
+
 struct kunit_suite ef_record_suite = {
 	.name = "exeflow_record",
+	.exit = ef_kt_record_exit,
 	.test_cases = ef_record_cases,
 };
 

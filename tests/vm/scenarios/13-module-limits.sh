@@ -165,8 +165,10 @@ netns_cleanup
 
 # --- a namespace's flows end when it is destroyed, after its devices are
 # unregistered: their records still name the interfaces (the module keeps
-# the names of devices that are gone; flows keep only the ifindex)
-setp inactive_timeout 60
+# the names of devices that are gone; flows keep only the ifindex).
+# The default backlog: each namespace ends all its flows at once.
+rmmod exeflow || fail "rmmod 3"
+load_exeflow inactive_timeout=60 export_interval_ms=100
 netns_pair
 efclient listen 120 until=/tmp/k20/gone-stop >/tmp/k20/gone &
 LP=$!
