@@ -166,10 +166,16 @@ netns_cleanup
 # --- a namespace's flows end when it is destroyed, after its devices are
 # unregistered: their records still name the interfaces (the module keeps
 # the names of devices that are gone; flows keep only the ifindex).
-# The default backlog: each namespace ends all its flows at once.
+# The default backlog: each namespace ends all its flows at once. va is
+# renamed first: records name an interface as it is called when they are
+# encoded (the names follow NETDEV_CHANGENAME).
 rmmod exeflow || fail "rmmod 3"
 load_exeflow inactive_timeout=60 export_interval_ms=100
 netns_pair
+ip -n a link set va down
+ip -n a link set va name va-renamed || fail "rename va"
+ip -n a link set va-renamed up
+wait_for 20 ip netns exec a ping -c 1 -W 1 10.0.0.2
 efclient listen 120 until=/tmp/k20/gone-stop >/tmp/k20/gone &
 LP=$!
 wait_for 10 grep -q REGISTERED /tmp/k20/gone
@@ -180,7 +186,7 @@ wait_for 60 grep -q '^REC .*ev=END .* dport=7300 .*dir=out' /tmp/k20/gone
 touch /tmp/k20/gone-stop
 wait $LP
 grep '^REC .* dport=7300 ' /tmp/k20/gone | cut -d' ' -f2,3,12,13,21-23
-grep '^REC .*ev=END .* dport=7300 .*dir=out' /tmp/k20/gone | grep -q ' out=va/[1-9][0-9]* end=flush ' ||
+grep '^REC .*ev=END .* dport=7300 .*dir=out' /tmp/k20/gone | grep -q ' out=va-renamed/[1-9][0-9]* end=flush ' ||
 	fail "a flow of a destroyed namespace lost its interface name"
 grep '^REC .*ev=END .* dport=7300 .*dir=in' /tmp/k20/gone | grep -q ' in=vb/[1-9][0-9]* out=.* end=flush ' ||
 	fail "a flow of a destroyed namespace lost its interface name (inbound)"
