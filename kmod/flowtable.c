@@ -351,7 +351,6 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 	u64 active = (u64)ef_param(active_timeout) * NSEC_PER_SEC;
 	u64 close = (u64)ef_param(tcp_close_timeout) * NSEC_PER_SEC;
 	unsigned int evict = force ? 0 : ef_evict_quota();
-	unsigned int per_stripe = DIV_ROUND_UP(evict, ef_smask + 1);
 	u32 gen = ef_sockowner_gen();
 	struct ef_flow *f, *tmp;
 	unsigned int i, ev;
@@ -361,7 +360,13 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 	for (i = 0; i <= ef_smask; i++) {
 		struct ef_stripe *st = &ef_stripes[i];
 
-		ev = per_stripe;
+		/*
+		 * The quota left, spread over the stripes left: a fixed
+		 * share per stripe evicted up to one flow per stripe when
+		 * the quota was below the number of stripes (small max_flows,
+		 * large hash_size), i.e. nearly the whole table.
+		 */
+		ev = DIV_ROUND_UP(evict, ef_smask + 1 - i);
 		spin_lock_bh(&st->lock);
 		/*
 		 * Read under the lock: the scan of all stripes takes long
@@ -385,8 +390,10 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 			if (!reason && ev)
 				reason = EXEFLOW_END_EVICTED;
 			if (reason) {
-				if (reason == EXEFLOW_END_EVICTED)
+				if (reason == EXEFLOW_END_EVICTED) {
 					ev--;
+					evict--;
+				}
 				ef_flow_unlink(f, reason);
 				ef_emit_end(out, f);
 				continue;

@@ -343,6 +343,47 @@ out:
 	ef_kt_table_teardown();
 }
 
+/*
+ * Eviction takes the quota, not one flow from every stripe: 29 fresh flows
+ * over 16 stripes with max_flows 32 are above 7/8 (28), so the scan ends
+ * 29 - 24 = 5 of them (evicted) and keeps 24.
+ */
+static void ef_kt_scan_evict_share(struct kunit *test)
+{
+	unsigned int max = ef_p_max_flows.val;
+	unsigned int idle = ef_p_inactive_timeout.val;
+	struct ef_flow *r, *tmp;
+	unsigned int i, ended = 0;
+	u64 now;
+
+	ef_kt_table_setup(test);
+	WRITE_ONCE(ef_p_max_flows.val, 32);
+	WRITE_ONCE(ef_p_inactive_timeout.val, 60);
+	now = ktime_get_coarse_ns();
+	for (i = 1; i <= 29; i++)
+		if (!ef_kt_insert(i, now, now))
+			KUNIT_FAIL(test, "no memory for test flows");
+	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_EVICTED);
+		list_del(&r->node);
+		ef_flow_free(r);
+		ended++;
+	}
+	KUNIT_EXPECT_EQ(test, ended, 5U);
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 24U);
+
+	ef_flowtable_scan(false, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
+	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 0U);
+	WRITE_ONCE(ef_p_max_flows.val, max);
+	WRITE_ONCE(ef_p_inactive_timeout.val, idle);
+	ef_kt_table_teardown();
+}
+
 static struct kunit_case ef_timeout_cases[] = {
 	KUNIT_CASE(ef_kt_end_idle),
 	KUNIT_CASE(ef_kt_end_fin),
@@ -351,6 +392,7 @@ static struct kunit_case ef_timeout_cases[] = {
 	KUNIT_CASE(ef_kt_evict_quota),
 	KUNIT_CASE(ef_kt_update_snapshot),
 	KUNIT_CASE(ef_kt_scan_active_timeout),
+	KUNIT_CASE(ef_kt_scan_evict_share),
 	{}
 };
 
