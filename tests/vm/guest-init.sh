@@ -29,8 +29,14 @@ exeflow_hook_boot
 while read -r s; do
 	echo "EXEFLOW-BEGIN $s"
 	: >/tmp/exeflowd.log
-	(cd /tmp && timeout "${limit:-300}" sh "/exeflow/scenarios/$s")
+	# In a session of its own: what a scenario leaves running (the
+	# background traffic of one that failed half-way) dies with it
+	# instead of disturbing the next ones.
+	(cd /tmp && exec setsid timeout "${limit:-300}" sh "/exeflow/scenarios/$s") &
+	spid=$!
+	wait "$spid"
 	rc=$?
+	kill -KILL -- "-$spid" 2>/dev/null
 	# Leave nothing behind for the next scenario.
 	killall nettest 2>/dev/null
 	/sbin/ip -all netns delete 2>/dev/null
