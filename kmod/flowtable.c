@@ -5,8 +5,9 @@
  * context) guarding its buckets, an LRU list of its flows and a list of
  * flows ended on the packet path. Counters are plain fields updated under
  * the stripe lock. Flows come from two kmem_caches (IPv4 flows are
- * shorter), GFP_ATOMIC, and their number is capped by max_flows; nothing here sleeps except the exporter's
- * scan, which runs in a workqueue and drops the lock between stripes.
+ * shorter), GFP_ATOMIC, and their number is capped by max_flows; nothing
+ * here sleeps except the exporter's scan, which runs in a workqueue and
+ * drops the lock between stripes.
  */
 #include <linux/jhash.h>
 #include <linux/mm.h>
