@@ -39,21 +39,21 @@ struct ef_key {
 #define EF_KEY_LEN4	(offsetof(struct ef_key, addr) + 2 * 4)
 #define EF_KEY_LEN6	sizeof(struct ef_key)
 
-/* The bytes of @k that are hashed and compared. */
-static inline unsigned int ef_key_len(const struct ef_key *k)
-{
-	return k->family == AF_INET6 ? EF_KEY_LEN6 : EF_KEY_LEN4;
-}
-
 /* Address length by family. */
 static inline unsigned int ef_key_alen(const struct ef_key *k)
 {
 	return k->family == AF_INET6 ? 16 : 4;
 }
 
+/* The bytes of @k that are hashed and compared. */
+static inline unsigned int ef_key_len(const struct ef_key *k)
+{
+	return offsetof(struct ef_key, addr) + 2 * ef_key_alen(k);
+}
+
 /* The address of key side @side (ef_key_alen() bytes). */
 #define ef_key_addr(k, side) \
-	(&(k)->addr[(side) * ((k)->family == AF_INET6 ? 4 : 1)])
+	(&(k)->addr[(side) * ef_key_alen(k) / sizeof(__be32)])
 
 enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 

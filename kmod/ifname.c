@@ -63,15 +63,21 @@ static struct ef_ifname *ef_if_find(u64 netns_id, int ifindex)
 	return NULL;
 }
 
-/* ef_if_lock held */
-static void ef_if_unlink(struct ef_ifname *e)
+/* ef_if_lock held; @e is off the hash already */
+static void ef_if_free(struct ef_ifname *e)
 {
-	hlist_del_rcu(&e->hnode);
 	if (!list_empty(&e->gone)) {
 		list_del(&e->gone);
 		ef_if_ngone--;
 	}
 	kfree_rcu(e, rcu);
+}
+
+/* ef_if_lock held */
+static void ef_if_unlink(struct ef_ifname *e)
+{
+	hlist_del_rcu(&e->hnode);
+	ef_if_free(e);
 }
 
 void ef_ifname_set(u64 netns_id, int ifindex, const char *name)
@@ -89,11 +95,7 @@ void ef_ifname_set(u64 netns_id, int ifindex, const char *name)
 	if (old) {
 		/* a reader finds one or the other, never neither */
 		hlist_replace_rcu(&old->hnode, &n->hnode);
-		if (!list_empty(&old->gone)) {
-			list_del(&old->gone);
-			ef_if_ngone--;
-		}
-		kfree_rcu(old, rcu);
+		ef_if_free(old);
 	} else {
 		hlist_add_head_rcu(&n->hnode, ef_if_bucket(netns_id, ifindex));
 	}
@@ -196,5 +198,4 @@ void ef_ifname_stop(void)
 void ef_ifname_exit(void)
 {
 	ef_ifname_forget(0);
-	WRITE_ONCE(ef_if_stopping, false);
 }
