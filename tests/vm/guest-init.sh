@@ -38,7 +38,6 @@ while read -r s; do
 	rc=$?
 	kill -KILL -- "-$spid" 2>/dev/null
 	# Leave nothing behind for the next scenario.
-	killall nettest 2>/dev/null
 	/sbin/ip -all netns delete 2>/dev/null
 	# Scenarios may leave the module loaded; unloading must always work.
 	if [ -d /sys/module/exeflow ]; then
