@@ -40,7 +40,7 @@
 static struct {
 	spinlock_t lock;		/* everything below */
 	struct list_head backlog;
-	struct hlist_head interim;	/* queued NEW/UPDATE, newest first */
+	struct hlist_head interim;	/* queued snapshots, newest first */
 	unsigned int count;
 	u32 portid;			/* listener, 0 = none */
 	u32 gen;			/* listener generation */
@@ -67,6 +67,33 @@ u64 ef_export_last_seq(void)
 	seq = ef_exp.portid ? ef_exp.next_seq - 1 : 0;
 	spin_unlock_bh(&ef_exp.lock);
 	return seq;
+}
+
+/*
+ * A queued record keeps the low 32 bits of its sequence number (flows are
+ * kept small); it is at most 2^32 - 1 behind next_seq, as gaps stop
+ * growing near that (ef_export_gap()).
+ */
+static u64 ef_seq64(u32 seq)
+{
+	return ef_exp.next_seq - (u32)((u32)ef_exp.next_seq - seq);
+}
+
+/*
+ * A record lost to a full backlog leaves a gap in the sequence. Under a
+ * listener that stops reading for a very long time the gap stops growing
+ * at 2^31 behind the oldest queued record, so that record's number can be
+ * told from its 32 bits; drop_backlog still counts every loss.
+ */
+static void ef_export_gap(void)
+{
+	struct ef_flow *head;
+
+	if (!ef_exp.portid)
+		return;
+	head = list_first_entry_or_null(&ef_exp.backlog, struct ef_flow, node);
+	if (!head || ef_exp.next_seq - ef_seq64(head->seq) < (1ULL << 31))
+		ef_exp.next_seq++;
 }
 
 unsigned int ef_export_backlog(void)
@@ -113,22 +140,20 @@ void ef_export_queue(struct list_head *recs)
 			 */
 			if (f->event == EXEFLOW_EV_END &&
 			    !hlist_empty(&ef_exp.interim)) {
-				victim = hlist_entry(ef_exp.interim.first,
-						     struct ef_flow, hnode);
-				hlist_del_init(&victim->hnode);
+				victim = ef_snap_flow(ef_exp.interim.first);
+				hlist_del_init(ef_snap_node(victim));
 				list_move(&victim->node, &drop);
 				ef_exp.count--;
 			} else {
-				if (ef_exp.portid)
-					ef_exp.next_seq++;	/* the gap */
+				ef_export_gap();
 				list_move(&f->node, &drop);
 				continue;
 			}
 		}
 		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
 		list_move_tail(&f->node, &ef_exp.backlog);
-		if (f->event != EXEFLOW_EV_END)
-			hlist_add_head(&f->hnode, &ef_exp.interim);
+		if (f->flags & EF_FL_SNAP)
+			hlist_add_head(ef_snap_node(f), &ef_exp.interim);
 		ef_exp.count++;
 	}
 	spin_unlock_bh(&ef_exp.lock);
@@ -168,7 +193,7 @@ static unsigned int ef_export_fill(struct sk_buff *skb)
 
 	spin_lock_bh(&ef_exp.lock);
 	list_for_each_entry(f, &ef_exp.backlog, node) {
-		if (ef_record_put(skb, f, f->event, f->seq))
+		if (ef_record_put(skb, f, f->event, ef_seq64(f->seq)))
 			break;
 		n++;
 	}
@@ -187,8 +212,8 @@ static void ef_export_consume(unsigned int n, bool delivered)
 	for (i = 0; i < n && !list_empty(&ef_exp.backlog); i++) {
 		f = list_first_entry(&ef_exp.backlog, struct ef_flow, node);
 		list_move_tail(&f->node, &done);
-		if (f->event != EXEFLOW_EV_END)
-			hlist_del_init(&f->hnode);
+		if (f->flags & EF_FL_SNAP)
+			hlist_del_init(ef_snap_node(f));
 		ef_exp.count--;
 	}
 	spin_unlock_bh(&ef_exp.lock);
@@ -384,3 +409,7 @@ void ef_export_exit(void)
 		pr_info("exeflow: %u records undelivered at unload\n", n);
 	ef_export_consume(UINT_MAX, false);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)
+#include "tests/export_kunit.c"
+#endif

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The flow table: a power-of-two bucket array split into stripes. Each
- * stripe has a spinlock (taken with _bh: the hooks run in task and softirq
- * context) guarding its buckets, an LRU list of its flows and a list of
- * flows ended on the packet path. Counters are plain fields updated under
- * the stripe lock. Flows come from two kmem_caches (IPv4 flows are
+ * The flow table: a power-of-two bucket array split into stripes (bucket b
+ * belongs to stripe b & ef_smask). Each stripe has a spinlock (taken with
+ * _bh: the hooks run in task and softirq context) guarding its buckets and
+ * a list of flows ended on the packet path. Counters are plain fields
+ * updated under the stripe lock. There is no LRU list (16 bytes a flow):
+ * the exporter's scan visits every flow anyway, and eviction picks the
+ * longest quiet flows by a histogram of quiet times (ef_evict_class()). Flows come from two kmem_caches (IPv4 flows are
  * shorter), GFP_ATOMIC, and their number is capped by max_flows; nothing
  * here sleeps except the exporter's scan, which runs in a workqueue and
  * drops the lock between stripes.
@@ -29,11 +31,21 @@
 #define EF_STRIPES_MAX	256U
 
 /* How long an ended flow may wait for its owner's exe path. */
-#define EF_EXE_WAIT_NS	(10ULL * NSEC_PER_SEC)
+#define EF_EXE_WAIT	(10 * HZ)
+
+/*
+ * A period ends (UPDATE) before its u32 fields could wrap, listener or
+ * not: jiffies differences are read as s32, and the scan runs at least
+ * once a minute, far less than 2^31 packets at any rate.
+ */
+#define EF_PERIOD_MAX	(1U << 30)	/* jiffies: 12 days at HZ=1000 */
+#define EF_PKTS_MAX	(1U << 31)
+
+/* Quiet-time classes for eviction: class c = quiet jiffies < 2^c. */
+#define EF_QUIET_CLASSES	33
 
 struct ef_stripe {
 	spinlock_t lock;
-	struct list_head lru;	/* least recently active first */
 	struct list_head dead;	/* ended on the packet path */
 } ____cacheline_aligned_in_smp;
 
@@ -75,29 +87,37 @@ static struct kmem_cache *ef_flow_cache_of(u8 family)
 	return family == AF_INET6 ? ef_flow_cache6 : ef_flow_cache4;
 }
 
-struct ef_flow *ef_flow_clone(const struct ef_flow *f, gfp_t gfp)
+/*
+ * A NEW/UPDATE snapshot: kmalloc'ed, not from the flow caches, as it is
+ * longer than a flow (struct ef_snap) and short-lived.
+ */
+static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 {
-	struct ef_flow *n = kmem_cache_alloc(ef_flow_cache_of(f->key.family),
-					     gfp);
+	struct ef_snap *s = kmalloc(offsetof(struct ef_snap, f) +
+				    ef_flow_size(f), gfp);
 
-	if (!n)
+	if (!s)
 		return NULL;
-	memcpy(n, f, ef_flow_size(f));
-	INIT_HLIST_NODE(&n->hnode);
-	INIT_LIST_HEAD(&n->node);
-	if (n->owner)
-		ef_proc_hold(n->owner);
-	return n;
+	memcpy(&s->f, f, ef_flow_size(f));
+	INIT_HLIST_NODE(&s->inode);
+	INIT_LIST_HEAD(&s->f.node);
+	s->f.flags |= EF_FL_SNAP;
+	if (s->f.owner)
+		ef_proc_hold(s->f.owner);
+	return &s->f;
 }
 
 void ef_flow_free(struct ef_flow *f)
 {
 	if (f->owner)
 		ef_proc_put(f->owner);
-	kmem_cache_free(ef_flow_cache_of(f->key.family), f);
+	if (f->flags & EF_FL_SNAP)
+		kfree(container_of(f, struct ef_snap, f));
+	else
+		kmem_cache_free(ef_flow_cache_of(f->key.family), f);
 }
 
-static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt, u64 now)
+static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt)
 {
 	struct ef_flow *f;
 	bool local_init;
@@ -120,8 +140,6 @@ static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt, u64 now)
 	/* the initiator is local if it sent this LOCAL_OUT packet */
 	local_init = pkt->out == (pkt->side == pkt->init_side);
 	f->direction = local_init ? EXEFLOW_DIR_OUTBOUND : EXEFLOW_DIR_INBOUND;
-	f->first_ns = now;
-	f->period_ns = now;
 	ef_stat_inc(EXEFLOW_S_FLOWS_CREATED);
 	return f;
 }
@@ -130,7 +148,7 @@ static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt, u64 now)
 static void ef_flow_unlink(struct ef_flow *f, u8 reason)
 {
 	hlist_del(&f->hnode);
-	list_del_init(&f->node);
+	INIT_LIST_HEAD(&f->node);	/* the same space: now on lists only */
 	f->event = EXEFLOW_EV_END;
 	f->end_reason = reason;
 	atomic_dec(&ef_nflows);
@@ -170,7 +188,7 @@ static bool ef_is_new_syn(const struct ef_pkt *pkt)
  */
 int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 {
-	u64 now = ktime_get_coarse_ns();
+	u32 now = jiffies;
 	u32 h = ef_hash(&pkt->key);
 	struct hlist_head *b = &ef_buckets[h & ef_hmask];
 	struct ef_stripe *st = &ef_stripes[h & ef_smask];
@@ -187,24 +205,21 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 		f = NULL;
 	}
 	if (!f) {
-		f = ef_flow_new(pkt, now);
+		f = ef_flow_new(pkt);
 		if (!f)
 			goto out;
 		hlist_add_head(&f->hnode, b);
-		list_add_tail(&f->node, &st->lru);
-	} else {
-		list_move_tail(&f->node, &st->lru);
 	}
 
 	dir = pkt->side == f->init_side ? EF_FWD : EF_REV;
+	if (!ef_flow_has_pkts(f))
+		f->first = now;
+	f->last = now;
 	f->pkts[dir] += pkt->segs;
 	f->bytes[dir] += pkt->len;
 	f->tcp_flags[dir] |= pkt->tcp_flags;
 	if (pkt->key.proto == IPPROTO_TCP)
 		ef_tcp_state(f, pkt->tcp_flags, dir);
-	if (!f->first_ns)
-		f->first_ns = now;
-	f->last_ns = now;
 
 	if (pkt->loopback) {
 		ef_set_if(&f->in_ifindex, pkt->dev);
@@ -274,7 +289,7 @@ static void ef_owner_from_map(struct ef_flow *f, u32 gen)
 static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
 		    u8 reason)
 {
-	struct ef_flow *n = ef_flow_clone(f, GFP_ATOMIC | __GFP_NOWARN);
+	struct ef_flow *n = ef_flow_snapshot(f, GFP_ATOMIC | __GFP_NOWARN);
 
 	if (!n) {
 		ef_stat_inc(EXEFLOW_S_DROP_ALLOC);
@@ -301,11 +316,10 @@ static void ef_emit_end(struct list_head *out, struct ef_flow *f)
 	list_add_tail(&f->node, out);
 }
 
-static u8 ef_end_reason(const struct ef_flow *f, u64 now, u64 idle,
-			u64 close)
+/* @now, @idle and @close in jiffies */
+static u8 ef_end_reason(const struct ef_flow *f, u32 now, u32 idle, u32 close)
 {
-	/* a packet may have stamped the flow after @now was read */
-	u64 quiet = time_after64(now, f->last_ns) ? now - f->last_ns : 0;
+	u32 quiet = ef_since(now, f->last);
 	u8 reason;
 
 	if ((f->flags & EF_FL_CLOSING) && quiet >= close)
@@ -316,21 +330,40 @@ static u8 ef_end_reason(const struct ef_flow *f, u64 now, u64 idle,
 		return EXEFLOW_END_NONE;
 	/* let the owner's exe path resolve first, within reason */
 	if (f->owner && ef_proc_exe_pending(f->owner) &&
-	    quiet < idle + EF_EXE_WAIT_NS)
+	    quiet < idle + EF_EXE_WAIT)
 		return EXEFLOW_END_NONE;
 	return reason;
 }
 
-/* Interim record: snapshot the period's counters and restart them. */
-static void ef_emit_update(struct list_head *out, struct ef_flow *f, u64 now)
+/*
+ * Interim record: snapshot the period's counters and restart them. The
+ * next period starts with its first packet.
+ */
+static void ef_emit_update(struct list_head *out, struct ef_flow *f)
 {
-	if (f->pkts[EF_FWD] || f->pkts[EF_REV])
+	if (ef_flow_has_pkts(f))
 		ef_emit(out, f, EXEFLOW_EV_UPDATE, EXEFLOW_END_ACTIVE);
 	memset(f->pkts, 0, sizeof(f->pkts));
 	memset(f->bytes, 0, sizeof(f->bytes));
 	memset(f->tcp_flags, 0, sizeof(f->tcp_flags));
-	f->first_ns = 0;
-	f->period_ns = now;
+}
+
+/*
+ * Is the period due for an UPDATE: at the active timeout when someone
+ * listens, and always before its counters or times could wrap.
+ */
+static bool ef_period_due(const struct ef_flow *f, u32 now, u32 active,
+			  bool listener)
+{
+	u32 age;
+
+	if (!ef_flow_has_pkts(f))
+		return false;
+	age = ef_since(now, f->first);
+	if (listener && age >= active)
+		return true;
+	return age >= EF_PERIOD_MAX || f->pkts[EF_FWD] >= EF_PKTS_MAX ||
+	       f->pkts[EF_REV] >= EF_PKTS_MAX;
 }
 
 /* Above 7/8 of max_flows, end the least recently active flows. */
@@ -343,44 +376,87 @@ static unsigned int ef_evict_quota(void)
 	return n - (max - max / 4);
 }
 
+/* The stripe's buckets are i, i + stripes, i + 2 * stripes, ... */
+#define ef_for_each_stripe_flow(f, tmp, b, i)				\
+	for (b = (i); b <= ef_hmask; b += ef_smask + 1)			\
+		hlist_for_each_entry_safe(f, tmp, &ef_buckets[b], hnode)
+
+static unsigned int ef_quiet_class(u32 quiet)
+{
+	return quiet ? fls(quiet) : 0;
+}
+
+/*
+ * Eviction ends the longest quiet flows first. Without an LRU list, a pass
+ * over the table (only when it is nearly full) counts the flows that would
+ * not end anyway by quiet-time class (powers of two of jiffies) and returns
+ * the lowest class to evict from; *above is how many flows are in higher
+ * classes, all of which go. Flows of the returned class go in table order
+ * while the quota lasts.
+ */
+static unsigned int ef_evict_class(unsigned int quota, u32 idle, u32 close,
+				   u32 gen, unsigned int *above)
+{
+	unsigned int hist[EF_QUIET_CLASSES] = { 0 };
+	struct hlist_node *tmp;
+	unsigned int i, b, c, n = 0;
+	struct ef_flow *f;
+	u32 now;
+
+	for (i = 0; i <= ef_smask; i++) {
+		spin_lock_bh(&ef_stripes[i].lock);
+		now = jiffies;
+		ef_for_each_stripe_flow(f, tmp, b, i) {
+			ef_owner_from_map(f, gen);
+			if (!ef_end_reason(f, now, idle, close))
+				hist[ef_quiet_class(ef_since(now, f->last))]++;
+		}
+		spin_unlock_bh(&ef_stripes[i].lock);
+		cond_resched();
+	}
+	for (c = EF_QUIET_CLASSES - 1; c > 0; c--) {
+		if (n + hist[c] >= quota)
+			break;
+		n += hist[c];
+	}
+	*above = n;
+	return c;
+}
+
 void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 		       void (*emit)(struct list_head *recs))
 {
 	LIST_HEAD(recs);
 	struct list_head *out = &recs;
-	u64 idle = (u64)ef_param(inactive_timeout) * NSEC_PER_SEC;
-	u64 active = (u64)ef_param(active_timeout) * NSEC_PER_SEC;
-	u64 close = (u64)ef_param(tcp_close_timeout) * NSEC_PER_SEC;
+	u32 idle = ef_param(inactive_timeout) * HZ;
+	u32 active = ef_param(active_timeout) * HZ;
+	u32 close = ef_param(tcp_close_timeout) * HZ;
 	unsigned int evict = force ? 0 : ef_evict_quota();
 	u32 gen = ef_sockowner_gen();
-	struct ef_flow *f, *tmp;
-	unsigned int i, ev;
-	u64 now;
+	struct ef_flow *f, *ft;
+	struct hlist_node *tmp;
+	unsigned int i, b, cls = 0, above = 0;
+	u32 now;
 	u8 reason;
 
+	if (evict)
+		cls = ef_evict_class(evict, idle, close, gen, &above);
 	for (i = 0; i <= ef_smask; i++) {
 		struct ef_stripe *st = &ef_stripes[i];
 
-		/*
-		 * The quota left, spread over the stripes left: a fixed
-		 * share per stripe evicted up to one flow per stripe when
-		 * the quota was below the number of stripes (small max_flows,
-		 * large hash_size), i.e. nearly the whole table.
-		 */
-		ev = DIV_ROUND_UP(evict, ef_smask + 1 - i);
 		spin_lock_bh(&st->lock);
 		/*
 		 * Read under the lock: the scan of all stripes takes long
 		 * enough for packets to stamp flows later than a time read
 		 * at its start, and an unsigned "now - last" would wrap.
 		 */
-		now = ktime_get_coarse_ns();
-		list_for_each_entry_safe(f, tmp, &st->dead, node) {
+		now = jiffies;
+		list_for_each_entry_safe(f, ft, &st->dead, node) {
 			list_del_init(&f->node);
 			ef_owner_from_map(f, gen);
 			ef_emit_end(out, f);
 		}
-		list_for_each_entry_safe(f, tmp, &st->lru, node) {
+		ef_for_each_stripe_flow(f, tmp, b, i) {
 			if (netns_id && f->key.netns_id != netns_id)
 				continue;
 			ef_owner_from_map(f, gen);
@@ -388,27 +464,34 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 				reason = force;
 			else
 				reason = ef_end_reason(f, now, idle, close);
-			if (!reason && ev)
-				reason = EXEFLOW_END_EVICTED;
+			/*
+			 * The table may have changed since the count: a
+			 * flow that became quieter only takes a lower one's
+			 * turn, and the quota is never passed.
+			 */
+			if (!reason && evict) {
+				unsigned int c;
+
+				c = ef_quiet_class(ef_since(now, f->last));
+				if (c > cls && above)
+					above--;
+				if (c > cls || (c == cls && evict > above))
+					reason = EXEFLOW_END_EVICTED;
+			}
 			if (reason) {
-				if (reason == EXEFLOW_END_EVICTED) {
-					ev--;
+				if (reason == EXEFLOW_END_EVICTED)
 					evict--;
-				}
 				ef_flow_unlink(f, reason);
 				ef_emit_end(out, f);
 				continue;
 			}
-			if (!listener)
-				continue;
-			if (!(f->flags & EF_FL_NEW_SENT) && f->owner &&
-			    !ef_proc_exe_pending(f->owner)) {
+			if (listener && !(f->flags & EF_FL_NEW_SENT) &&
+			    f->owner && !ef_proc_exe_pending(f->owner)) {
 				f->flags |= EF_FL_NEW_SENT;
 				ef_emit(out, f, EXEFLOW_EV_NEW, EXEFLOW_END_NONE);
 			}
-			if (time_after64(now, f->period_ns) &&
-			    now - f->period_ns >= active)
-				ef_emit_update(out, f, now);
+			if (ef_period_due(f, now, active, listener))
+				ef_emit_update(out, f);
 		}
 		spin_unlock_bh(&st->lock);
 		if (!list_empty(out))
@@ -451,14 +534,16 @@ int ef_flowtable_init(unsigned int hash_size)
 {
 	unsigned int i, nstripes;
 
+	/* the memory target of bench/README.md, figure 4 */
+	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 128);
 	ef_seed = get_random_u32();
 	ef_hmask = hash_size - 1;
 	nstripes = min(hash_size, EF_STRIPES_MAX);
 	ef_smask = nstripes - 1;
 
 	/*
-	 * Not SLAB_HWCACHE_ALIGN: it would round 176 and 200 bytes up to 192
-	 * and 256. Flows are touched under their stripe's lock; false
+	 * Not SLAB_HWCACHE_ALIGN: it would round 152 bytes (IPv6) up to
+	 * 192. Flows are touched under their stripe's lock; false
 	 * sharing with a neighbour costs less than a quarter more memory.
 	 */
 	ef_flow_cache4 = kmem_cache_create("exeflow_flow4",
@@ -479,7 +564,6 @@ int ef_flowtable_init(unsigned int hash_size)
 		INIT_HLIST_HEAD(&ef_buckets[i]);
 	for (i = 0; i < nstripes; i++) {
 		spin_lock_init(&ef_stripes[i].lock);
-		INIT_LIST_HEAD(&ef_stripes[i].lru);
 		INIT_LIST_HEAD(&ef_stripes[i].dead);
 	}
 	return 0;
@@ -488,21 +572,21 @@ int ef_flowtable_init(unsigned int hash_size)
 /* After every netns is gone and the backlog is freed: must be empty. */
 void ef_flowtable_exit(void)
 {
-	struct ef_flow *f, *tmp;
-	unsigned int i;
+	struct ef_flow *f, *ft;
+	struct hlist_node *tmp;
+	unsigned int i, b;
 
 	for (i = 0; i <= ef_smask; i++) {
 		struct ef_stripe *st = &ef_stripes[i];
 
-		list_for_each_entry_safe(f, tmp, &st->dead, node) {
+		list_for_each_entry_safe(f, ft, &st->dead, node) {
 			WARN_ONCE(1, "exeflow: ended flow left at unload\n");
 			list_del(&f->node);
 			ef_flow_free(f);
 		}
-		list_for_each_entry_safe(f, tmp, &st->lru, node) {
+		ef_for_each_stripe_flow(f, tmp, b, i) {
 			WARN_ONCE(1, "exeflow: live flow left at unload\n");
 			hlist_del(&f->hnode);
-			list_del(&f->node);
 			ef_flow_free(f);
 		}
 	}

@@ -21,13 +21,17 @@ struct sock;
  */
 struct ef_key {
 	u64 netns_id;
-	__be16 port[2];
-	__be16 icmp_id;
+	union {
+		__be16 port[2];
+		struct {	/* ICMP: no ports */
+			__be16 icmp_id;
+			u8 icmp_type;	/* queries: the request type */
+			u8 icmp_code;
+		};
+	};
 	u8 family;		/* AF_INET, AF_INET6 */
 	u8 proto;
-	u8 icmp_type;		/* queries: the request type */
-	u8 icmp_code;
-	u8 pad[6];	/* no unnamed padding: the key is hashed as bytes */
+	u8 pad[2];	/* no unnamed padding: the key is hashed as bytes */
 	/*
 	 * Last, so that an IPv4 flow is allocated without the IPv6 address
 	 * space: side 0 then side 1, one word each for IPv4 (the key is
@@ -65,32 +69,37 @@ enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 #define EF_FL_CLOSING	BIT(4)	/* TCP RST, or FIN both ways */
 #define EF_FL_FIN_FWD	BIT(5)
 #define EF_FL_FIN_REV	BIT(6)
+#define EF_FL_SNAP	BIT(7)	/* a NEW/UPDATE snapshot (struct ef_snap) */
 
 /*
- * One connection, oriented from its initiator. Live flows sit in the hash
- * and on their stripe's LRU list; ended flows and NEW/UPDATE snapshots are
- * the same structure on the export backlog (@node). Kept small (one per
- * connection): interface names are looked up at export (ifname.c), fields
- * only a live flow or only a backlog record uses share their space, and
- * the key comes last so that IPv4 flows are shorter (ef_flow_size()).
+ * One connection, oriented from its initiator: 128 bytes for IPv4, 152 for
+ * IPv6, one per connection, so every field earns its place. A live flow is
+ * only in its hash bucket (the exporter's scan walks the buckets, there is
+ * no LRU list); an ended one is only on a list (the stripe's dead list, then
+ * the export backlog), so the two links share space. Times are jiffies
+ * (u32) and per-period packet counts u32: the scan ends a period (UPDATE)
+ * long before either can wrap (ef_flowtable_scan()). Interface names are
+ * looked up at export (ifname.c), and the key comes last so that IPv4
+ * flows are shorter (ef_flow_size()).
  */
 struct ef_flow {
-	struct hlist_node hnode;
-	struct list_head node;
-	u64 id;
-	u64 pkts[2];
-	u64 bytes[2];
-	u64 first_ns;		/* monotonic; first packet of this period */
-	u64 last_ns;		/* monotonic; last packet */
 	union {
-		u64 period_ns;	/* live: start of the active-timeout period */
-		u64 seq;	/* on the backlog: per-listener sequence */
+		struct hlist_node hnode;	/* live: hash bucket */
+		struct list_head node;		/* ended, or a snapshot */
 	};
+	u64 id;
+	u64 bytes[2];
 	u64 cookie;
 	u64 sock_cgroup;
 	struct ef_proc *owner;
+	u32 pkts[2];		/* this period; both 0: no packet in it yet */
+	u32 first;		/* jiffies: first packet of this period */
+	u32 last;		/* jiffies: last packet */
 	u32 sock_uid;
-	u32 so_gen;		/* socket-owner map generation checked */
+	union {
+		u32 so_gen;	/* live: socket-owner map generation checked */
+		u32 seq;	/* backlog: low bits of the sequence number */
+	};
 	int in_ifindex;
 	int out_ifindex;
 	u8 init_side;		/* key side of the initiator */
@@ -102,6 +111,38 @@ struct ef_flow {
 	u8 flags;		/* EF_FL_* */
 	struct ef_key key;	/* last: see ef_flow_size() */
 };
+
+/*
+ * A NEW or UPDATE snapshot on the export backlog. The backlog also needs to
+ * find the newest of these (an END may take its place when the backlog is
+ * full), a second link that ended flows and live ones never need.
+ */
+struct ef_snap {
+	struct hlist_node inode;
+	struct ef_flow f;	/* last: its key is ef_key_len() long */
+};
+
+static inline struct hlist_node *ef_snap_node(struct ef_flow *f)
+{
+	return &container_of(f, struct ef_snap, f)->inode;
+}
+
+static inline struct ef_flow *ef_snap_flow(struct hlist_node *n)
+{
+	return &hlist_entry(n, struct ef_snap, inode)->f;
+}
+
+/* Does the period hold packets (and so a valid @first)? */
+static inline bool ef_flow_has_pkts(const struct ef_flow *f)
+{
+	return f->pkts[0] || f->pkts[1];
+}
+
+/* Jiffies from @then to @now; 0 if @then is later (stamped after @now). */
+static inline u32 ef_since(u32 now, u32 then)
+{
+	return (s32)(now - then) > 0 ? now - then : 0;
+}
 
 /* Allocated size of a flow: its key's addresses by family. */
 static inline size_t ef_flow_size(const struct ef_flow *f)
@@ -155,7 +196,6 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 int ef_flowtable_walk(unsigned long cursor[2],
 		      int (*fn)(const struct ef_flow *f, void *arg), void *arg);
 
-struct ef_flow *ef_flow_clone(const struct ef_flow *f, gfp_t gfp);
 void ef_flow_free(struct ef_flow *f);
 
 /* How the flow's owner is known (enum exeflow_method). */

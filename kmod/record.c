@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Encoding of one flow record (uapi/exeflow.h has the attribute tree). */
 #include <linux/in.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/socket.h>
 #include <linux/timekeeping.h>
@@ -17,9 +18,13 @@ static int ef_put_u64(struct sk_buff *skb, int type, u64 v, int pad)
 	return nla_put_u64_64bit(skb, type, v, pad);
 }
 
-static u64 ef_wall_ns(u64 mono_ns)
+/*
+ * Flows keep jiffies; a record says wall-clock ns. @now_j and @real_ns are
+ * read together once per record, so its times keep their distances.
+ */
+static u64 ef_wall_ns(u32 j, u32 now_j, u64 real_ns)
 {
-	return ktime_to_ns(ktime_mono_to_real(ns_to_ktime(mono_ns)));
+	return real_ns - jiffies_to_nsecs(ef_since(now_j, j));
 }
 
 static int ef_put_proc(struct sk_buff *skb, const struct ef_proc *p)
@@ -98,7 +103,9 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 	const struct ef_key *k = &f->key;
 	int alen = ef_key_alen(k);
 	int i = f->init_side;
-	u64 first = f->first_ns ? f->first_ns : f->last_ns;
+	u32 first = ef_flow_has_pkts(f) ? f->first : f->last;
+	u64 real_ns = ktime_get_coarse_real_ns();
+	u32 now_j = jiffies;
 	struct nlattr *nest;
 
 	nest = nla_nest_start(skb, EXEFLOW_A_FLOW);
@@ -122,10 +129,10 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 		       EXEFLOW_F_PAD) ||
 	    ef_put_u64(skb, EXEFLOW_F_REV_BYTES, f->bytes[EF_REV],
 		       EXEFLOW_F_PAD) ||
-	    ef_put_u64(skb, EXEFLOW_F_FIRST_NS, ef_wall_ns(first),
-		       EXEFLOW_F_PAD) ||
-	    ef_put_u64(skb, EXEFLOW_F_LAST_NS, ef_wall_ns(f->last_ns),
-		       EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_FIRST_NS,
+		       ef_wall_ns(first, now_j, real_ns), EXEFLOW_F_PAD) ||
+	    ef_put_u64(skb, EXEFLOW_F_LAST_NS,
+		       ef_wall_ns(f->last, now_j, real_ns), EXEFLOW_F_PAD) ||
 	    ef_put_if(skb, EXEFLOW_F_IN_IFINDEX, EXEFLOW_F_IN_IFNAME,
 		      k->netns_id, f->in_ifindex) ||
 	    ef_put_if(skb, EXEFLOW_F_OUT_IFINDEX, EXEFLOW_F_OUT_IFNAME,

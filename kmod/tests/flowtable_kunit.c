@@ -9,7 +9,7 @@
 
 #ifdef EF_HAVE_KUNIT_SUITES
 
-#define EF_KT_S(s)	((u64)(s) * NSEC_PER_SEC)
+#define EF_KT_S(s)	((u32)((s) * HZ))
 
 u32 ef_kunit_hash(const struct ef_key *k)
 {
@@ -40,10 +40,10 @@ static void ef_kt_table_teardown(void)
 	ef_stats_exit();
 }
 
-static u8 ef_kt_end(u64 now, u64 last, u16 flags, const struct ef_proc *p)
+static u8 ef_kt_end(u32 now, u32 last, u16 flags, const struct ef_proc *p)
 {
 	struct ef_flow f = {
-		.last_ns = last,
+		.last = last,
 		.flags = flags,
 		.owner = (struct ef_proc *)p,
 	};
@@ -54,7 +54,7 @@ static u8 ef_kt_end(u64 now, u64 last, u16 flags, const struct ef_proc *p)
 /* Inactive timeout (15 s here): reached at exactly idle, not before. */
 static void ef_kt_end_idle(struct kunit *test)
 {
-	u64 now = EF_KT_S(1000);
+	u32 now = EF_KT_S(1000);
 
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now, 0, NULL), EXEFLOW_END_NONE);
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15) + 1, 0, NULL),
@@ -62,6 +62,11 @@ static void ef_kt_end_idle(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, NULL),
 			EXEFLOW_END_IDLE);
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, 0, 0, NULL), EXEFLOW_END_IDLE);
+	/* jiffies wrap: quiet is the distance across the wrap */
+	KUNIT_EXPECT_EQ(test, ef_kt_end(EF_KT_S(10), -EF_KT_S(5), 0, NULL),
+			EXEFLOW_END_IDLE);
+	KUNIT_EXPECT_EQ(test, ef_kt_end(EF_KT_S(5), -EF_KT_S(5), 0, NULL),
+			EXEFLOW_END_NONE);
 	/* one FIN is not a close */
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(2), EF_FL_FIN_FWD,
 					NULL), EXEFLOW_END_NONE);
@@ -70,7 +75,7 @@ static void ef_kt_end_idle(struct kunit *test)
 /* Closing flows end after the close grace (2 s here), FIN before IDLE. */
 static void ef_kt_end_fin(struct kunit *test)
 {
-	u64 now = EF_KT_S(1000);
+	u32 now = EF_KT_S(1000);
 
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now, EF_FL_CLOSING, NULL),
 			EXEFLOW_END_NONE);
@@ -87,7 +92,7 @@ static void ef_kt_end_fin(struct kunit *test)
 static void ef_kt_end_stamped_after_now(struct kunit *test)
 {
 	struct ef_flow f = { .flags = EF_FL_CLOSING };
-	u64 now = EF_KT_S(1000);
+	u32 now = EF_KT_S(1000);
 
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now + 1, 0, NULL),
 			EXEFLOW_END_NONE);
@@ -96,7 +101,7 @@ static void ef_kt_end_stamped_after_now(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now + 1, EF_FL_CLOSING, NULL),
 			EXEFLOW_END_NONE);
 	/* even with the shortest timeouts */
-	f.last_ns = now + 1;
+	f.last = now + 1;
 	KUNIT_EXPECT_EQ(test, ef_end_reason(&f, now, 1, 1), EXEFLOW_END_NONE);
 }
 
@@ -104,7 +109,7 @@ static void ef_kt_end_stamped_after_now(struct kunit *test)
 static void ef_kt_end_exe_pending(struct kunit *test)
 {
 	struct ef_proc p = { .exe_state = EF_EXE_PENDING };
-	u64 now = EF_KT_S(1000), wait = EF_KT_S(15) + EF_EXE_WAIT_NS;
+	u32 now = EF_KT_S(1000), wait = EF_KT_S(15) + EF_EXE_WAIT;
 
 	KUNIT_EXPECT_EQ(test, ef_kt_end(now, now - EF_KT_S(15), 0, &p),
 			EXEFLOW_END_NONE);
@@ -185,9 +190,8 @@ static void ef_kt_update_snapshot(struct kunit *test)
 		.pkts = { 3, 2 },
 		.bytes = { 300, 200 },
 		.tcp_flags = { TCPHDR_SYN | TCPHDR_ACK, TCPHDR_SYN },
-		.first_ns = EF_KT_S(10),
-		.period_ns = EF_KT_S(10),
-		.last_ns = EF_KT_S(20),
+		.first = EF_KT_S(10),
+		.last = EF_KT_S(20),
 	};
 	bool own = !ef_flow_cache4;
 	struct ef_flow *r, *tmp;
@@ -195,31 +199,31 @@ static void ef_kt_update_snapshot(struct kunit *test)
 
 	if (own)
 		ef_kt_table_setup(test);
-	ef_emit_update(&out, &f, EF_KT_S(400));
+	ef_emit_update(&out, &f);
 	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
 	list_for_each_entry(r, &out, node) {
 		KUNIT_EXPECT_EQ(test, r->id, 7ULL);
 		KUNIT_EXPECT_EQ(test, r->event, EXEFLOW_EV_UPDATE);
 		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_ACTIVE);
-		KUNIT_EXPECT_EQ(test, r->pkts[EF_FWD], 3ULL);
-		KUNIT_EXPECT_EQ(test, r->pkts[EF_REV], 2ULL);
+		KUNIT_EXPECT_EQ(test, r->pkts[EF_FWD], 3U);
+		KUNIT_EXPECT_EQ(test, r->pkts[EF_REV], 2U);
 		KUNIT_EXPECT_EQ(test, r->bytes[EF_FWD], 300ULL);
 		KUNIT_EXPECT_EQ(test, r->bytes[EF_REV], 200ULL);
 		KUNIT_EXPECT_EQ(test, r->tcp_flags[EF_REV], TCPHDR_SYN);
-		KUNIT_EXPECT_EQ(test, r->first_ns, EF_KT_S(10));
-		KUNIT_EXPECT_EQ(test, r->last_ns, EF_KT_S(20));
+		KUNIT_EXPECT_EQ(test, r->first, EF_KT_S(10));
+		KUNIT_EXPECT_EQ(test, r->last, EF_KT_S(20));
+		KUNIT_EXPECT_TRUE(test, r->flags & EF_FL_SNAP);
 	}
-	KUNIT_EXPECT_EQ(test, f.pkts[EF_FWD] | f.pkts[EF_REV], 0ULL);
+	KUNIT_EXPECT_FALSE(test, f.flags & EF_FL_SNAP);
+	KUNIT_EXPECT_EQ(test, f.pkts[EF_FWD] | f.pkts[EF_REV], 0U);
 	KUNIT_EXPECT_EQ(test, f.bytes[EF_FWD] | f.bytes[EF_REV], 0ULL);
 	KUNIT_EXPECT_EQ(test, f.tcp_flags[EF_FWD] | f.tcp_flags[EF_REV], 0);
-	KUNIT_EXPECT_EQ(test, f.first_ns, 0ULL);
-	KUNIT_EXPECT_EQ(test, f.period_ns, EF_KT_S(400));
-	KUNIT_EXPECT_EQ(test, f.last_ns, EF_KT_S(20));
+	KUNIT_EXPECT_FALSE(test, ef_flow_has_pkts(&f));
+	KUNIT_EXPECT_EQ(test, f.last, EF_KT_S(20));
 
-	/* an idle period: no record, the period still restarts */
-	ef_emit_update(&out, &f, EF_KT_S(700));
+	/* an idle period: no record */
+	ef_emit_update(&out, &f);
 	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
-	KUNIT_EXPECT_EQ(test, f.period_ns, EF_KT_S(700));
 
 	list_for_each_entry_safe(r, tmp, &out, node) {
 		list_del(&r->node);
@@ -237,7 +241,7 @@ static void ef_kt_emit(struct list_head *recs)
 }
 
 /* A live UDP flow in the table, one packet each way, period from @period. */
-static struct ef_flow *ef_kt_insert(u16 port, u64 period, u64 last)
+static struct ef_flow *ef_kt_insert(u16 port, u32 period, u32 last)
 {
 	struct ef_flow *f = kmem_cache_zalloc(ef_flow_cache4, GFP_KERNEL);
 	u32 h;
@@ -251,12 +255,10 @@ static struct ef_flow *ef_kt_insert(u16 port, u64 period, u64 last)
 	f->id = port;
 	f->pkts[EF_FWD] = 1;
 	f->pkts[EF_REV] = 1;
-	f->first_ns = period;
-	f->period_ns = period;
-	f->last_ns = last;
+	f->first = period;
+	f->last = last;
 	h = ef_hash(&f->key);
 	hlist_add_head(&f->hnode, &ef_buckets[h & ef_hmask]);
-	list_add_tail(&f->node, &ef_stripes[h & ef_smask].lru);
 	atomic_inc(&ef_nflows);
 	return f;
 }
@@ -289,8 +291,10 @@ static unsigned long ef_kt_take(struct kunit *test, struct ef_flow **flows,
 /*
  * The exporter's scan with active_timeout 5 s: a flow whose period began
  * 6 s ago gets an UPDATE, one that began now does not, and neither does
- * one stamped after the scan read its time (now - period must not wrap);
- * none ends. Then a FLUSH scan ends them all.
+ * one stamped after the scan read its time (now - first must not wrap);
+ * none ends. Without a listener there is no UPDATE, except for a period
+ * whose u32 counters or times come near wrapping. Then a FLUSH scan ends
+ * them all.
  */
 static void ef_kt_scan_active_timeout(struct kunit *test)
 {
@@ -299,12 +303,12 @@ static void ef_kt_scan_active_timeout(struct kunit *test)
 	struct ef_flow *f[3];	/* ids 1, 2, 3: due, fresh, later */
 	unsigned long live = 0;
 	unsigned int i;
-	u64 now;
+	u32 now;
 
 	ef_kt_table_setup(test);
 	WRITE_ONCE(ef_p_active_timeout.val, 5);
 	WRITE_ONCE(ef_p_inactive_timeout.val, 60);
-	now = ktime_get_coarse_ns();
+	now = jiffies;
 	f[0] = ef_kt_insert(1, now - EF_KT_S(6), now);
 	f[1] = ef_kt_insert(2, now, now);
 	f[2] = ef_kt_insert(3, now + EF_KT_S(30), now + EF_KT_S(30));
@@ -313,21 +317,32 @@ static void ef_kt_scan_active_timeout(struct kunit *test)
 		goto out;
 	}
 
+	/* nobody listens: periods go on */
+	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+	KUNIT_EXPECT_EQ(test, ef_kt_take(test, f, 0, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, f[0]->pkts[EF_FWD], 1U);
+
 	ef_flowtable_scan(true, 0, 0, ef_kt_emit);
 	KUNIT_EXPECT_EQ(test, ef_kt_take(test, f, EXEFLOW_EV_UPDATE,
 					 EXEFLOW_END_ACTIVE), BIT(1));
 	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 3U);
-	if (f[0]) {
-		KUNIT_EXPECT_EQ(test, f[0]->pkts[EF_FWD], 0ULL);
-		KUNIT_EXPECT_GE(test, f[0]->period_ns, now);
-	}
-	if (f[1]) {
-		KUNIT_EXPECT_EQ(test, f[1]->pkts[EF_FWD], 1ULL);
-		KUNIT_EXPECT_EQ(test, f[1]->period_ns, now);
-	}
-	if (f[2]) {
-		KUNIT_EXPECT_EQ(test, f[2]->pkts[EF_FWD], 1ULL);
-		KUNIT_EXPECT_EQ(test, f[2]->period_ns, now + EF_KT_S(30));
+	if (f[0])
+		KUNIT_EXPECT_FALSE(test, ef_flow_has_pkts(f[0]));
+	if (f[1])
+		KUNIT_EXPECT_EQ(test, f[1]->pkts[EF_FWD], 1U);
+	if (f[2])
+		KUNIT_EXPECT_EQ(test, f[2]->pkts[EF_FWD], 1U);
+
+	/* near the u32 limits the period ends, listener or not */
+	if (f[1] && f[2]) {
+		f[1]->pkts[EF_REV] = EF_PKTS_MAX;
+		f[2]->first = now - EF_PERIOD_MAX;
+		ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+		KUNIT_EXPECT_EQ(test, ef_kt_take(test, f, EXEFLOW_EV_UPDATE,
+						 EXEFLOW_END_ACTIVE),
+				BIT(2) | BIT(3));
+		KUNIT_EXPECT_FALSE(test, ef_flow_has_pkts(f[1]));
+		KUNIT_EXPECT_FALSE(test, ef_flow_has_pkts(f[2]));
 	}
 out:
 	/* FLUSH ends (and frees, through the records) what is left */
@@ -344,6 +359,51 @@ out:
 }
 
 /*
+ * Eviction ends the longest quiet flows first: 30 flows over 16 stripes
+ * with max_flows 32 (quota 30 - 24 = 6); ids 1-24 had a packet just now,
+ * ids 25-30 have been quiet for 100-600 s. Those six are evicted, wherever
+ * they hash (an LRU per stripe would take one from each of six stripes).
+ */
+static void ef_kt_scan_evict_quietest(struct kunit *test)
+{
+	unsigned int max = ef_p_max_flows.val;
+	unsigned int idle = ef_p_inactive_timeout.val;
+	struct ef_flow *r, *tmp;
+	unsigned int i;
+	u32 now;
+
+	ef_kt_table_setup(test);
+	WRITE_ONCE(ef_p_max_flows.val, 32);
+	WRITE_ONCE(ef_p_inactive_timeout.val, 3600);
+	now = jiffies;
+	for (i = 1; i <= 30; i++) {
+		u32 t = i <= 24 ? now : now - EF_KT_S(100 * (i - 24));
+
+		if (!ef_kt_insert(i, t, t))
+			KUNIT_FAIL(test, "no memory for test flows");
+	}
+	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_EVICTED);
+		KUNIT_EXPECT_GE_MSG(test, r->id, 25ULL, "evicted flow %llu",
+				    r->id);
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 24U);
+
+	ef_flowtable_scan(false, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
+	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 0U);
+	WRITE_ONCE(ef_p_max_flows.val, max);
+	WRITE_ONCE(ef_p_inactive_timeout.val, idle);
+	ef_kt_table_teardown();
+}
+
+/*
  * Eviction takes the quota, not one flow from every stripe: 29 fresh flows
  * over 16 stripes with max_flows 32 are above 7/8 (28), so the scan ends
  * 29 - 24 = 5 of them (evicted) and keeps 24.
@@ -354,12 +414,12 @@ static void ef_kt_scan_evict_share(struct kunit *test)
 	unsigned int idle = ef_p_inactive_timeout.val;
 	struct ef_flow *r, *tmp;
 	unsigned int i, ended = 0;
-	u64 now;
+	u32 now;
 
 	ef_kt_table_setup(test);
 	WRITE_ONCE(ef_p_max_flows.val, 32);
 	WRITE_ONCE(ef_p_inactive_timeout.val, 60);
-	now = ktime_get_coarse_ns();
+	now = jiffies;
 	for (i = 1; i <= 29; i++)
 		if (!ef_kt_insert(i, now, now))
 			KUNIT_FAIL(test, "no memory for test flows");
@@ -393,6 +453,7 @@ static struct kunit_case ef_timeout_cases[] = {
 	KUNIT_CASE(ef_kt_update_snapshot),
 	KUNIT_CASE(ef_kt_scan_active_timeout),
 	KUNIT_CASE(ef_kt_scan_evict_share),
+	KUNIT_CASE(ef_kt_scan_evict_quietest),
 	{}
 };
 

@@ -24,6 +24,7 @@ struct ef_key;
 extern struct kunit_suite ef_key_suite;
 extern struct kunit_suite ef_timeout_suite;
 extern struct kunit_suite ef_record_suite;
+extern struct kunit_suite ef_export_suite;
 
 /* flowtable.c's ef_hash(), for the key suite */
 u32 ef_kunit_hash(const struct ef_key *k);

@@ -3,5 +3,6 @@
 #include "kunit.h"
 
 #ifdef EF_HAVE_KUNIT_SUITES
-kunit_test_suites(&ef_key_suite, &ef_timeout_suite, &ef_record_suite);
+kunit_test_suites(&ef_key_suite, &ef_timeout_suite, &ef_record_suite,
+		  &ef_export_suite);
 #endif
