@@ -53,7 +53,7 @@ static struct hlist_head *ef_buckets;
 static unsigned int ef_hmask;
 static struct ef_stripe *ef_stripes;
 static unsigned int ef_smask;
-static struct kmem_cache *ef_flow_cache4, *ef_flow_cache6;
+static struct kmem_cache *ef_flow_cache4, *ef_flow_cache6, *ef_snap_cache;
 static atomic_t ef_nflows = ATOMIC_INIT(0);
 static atomic64_t ef_flow_ids = ATOMIC64_INIT(0);
 static u32 ef_seed __read_mostly;
@@ -88,13 +88,12 @@ static struct kmem_cache *ef_flow_cache_of(u8 family)
 }
 
 /*
- * A NEW/UPDATE snapshot: kmalloc'ed, not from the flow caches, as it is
- * longer than a flow (struct ef_snap) and short-lived.
+ * A NEW/UPDATE snapshot: longer than a flow (struct ef_snap), short-lived,
+ * from a cache of its own for both families.
  */
 static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 {
-	struct ef_snap *s = kmalloc(offsetof(struct ef_snap, f) +
-				    ef_flow_size(f), gfp);
+	struct ef_snap *s = kmem_cache_alloc(ef_snap_cache, gfp);
 
 	if (!s)
 		return NULL;
@@ -112,7 +111,7 @@ void ef_flow_free(struct ef_flow *f)
 	if (f->owner)
 		ef_proc_put(f->owner);
 	if (f->flags & EF_FL_SNAP)
-		kfree(container_of(f, struct ef_snap, f));
+		kmem_cache_free(ef_snap_cache, container_of(f, struct ef_snap, f));
 	else
 		kmem_cache_free(ef_flow_cache_of(f->key.family), f);
 }
@@ -553,11 +552,15 @@ int ef_flowtable_init(unsigned int hash_size)
 					   sizeof(struct ef_flow), 0, 0, NULL);
 	ef_buckets = kvcalloc(hash_size, sizeof(*ef_buckets), GFP_KERNEL);
 	ef_stripes = kcalloc(nstripes, sizeof(*ef_stripes), GFP_KERNEL);
-	if (!ef_flow_cache4 || !ef_flow_cache6 || !ef_buckets || !ef_stripes) {
+	ef_snap_cache = kmem_cache_create("exeflow_snap", sizeof(struct ef_snap),
+					  0, 0, NULL);
+	if (!ef_flow_cache4 || !ef_flow_cache6 || !ef_snap_cache ||
+	    !ef_buckets || !ef_stripes) {
 		kvfree(ef_buckets);
 		kfree(ef_stripes);
 		kmem_cache_destroy(ef_flow_cache4);
 		kmem_cache_destroy(ef_flow_cache6);
+		kmem_cache_destroy(ef_snap_cache);
 		return -ENOMEM;
 	}
 	for (i = 0; i < hash_size; i++)
@@ -594,6 +597,7 @@ void ef_flowtable_exit(void)
 	kfree(ef_stripes);
 	kmem_cache_destroy(ef_flow_cache4);
 	kmem_cache_destroy(ef_flow_cache6);
+	kmem_cache_destroy(ef_snap_cache);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)

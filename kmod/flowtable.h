@@ -113,9 +113,10 @@ struct ef_flow {
 };
 
 /*
- * A NEW or UPDATE snapshot on the export backlog. The backlog also needs to
- * find the newest of these (an END may take its place when the backlog is
- * full), a second link that ended flows and live ones never need.
+ * A NEW or UPDATE snapshot on the export backlog (cache exeflow_snap). The
+ * backlog also needs to find the newest of these (an END may take its place
+ * when the backlog is full), a second link that ended flows and live ones
+ * never need.
  */
 struct ef_snap {
 	struct hlist_node inode;

@@ -37,6 +37,7 @@ static void ef_kt_table_teardown(void)
 	ef_stripes = NULL;
 	ef_flow_cache4 = NULL;
 	ef_flow_cache6 = NULL;
+	ef_snap_cache = NULL;
 	ef_stats_exit();
 }
 
