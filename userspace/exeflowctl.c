@@ -519,25 +519,33 @@ static void find_listener(uint32_t portid, struct listener_info *li)
 	FILE *f;
 	DIR *d;
 	long cand;
+	int try;
 
 	memset(li, 0, sizeof(*li));
 	li->pid = -1;
-	f = fopen("/proc/net/netlink", "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %d %u %x %d %d %d %d %u %lu", &eth, &pid,
-			   &groups, &rmem, &wmem, &dump, &locks, &drops,
-			   &inode) == 9 &&
-		    eth == NETLINK_GENERIC && pid == portid) {
-			li->found = true;
-			li->rmem = rmem;
-			li->drops = drops;
-			li->inode = inode;
-			break;
+	/*
+	 * The kernel walks a hash table that resizes while sockets come and
+	 * go (a busy host, `ip netns exec` loops), and a read can then miss
+	 * an entry: read again before saying the socket is not there.
+	 */
+	for (try = 0; try < 3 && !li->found; try++) {
+		f = fopen("/proc/net/netlink", "r");
+		if (!f)
+			return;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%*s %d %u %x %d %d %d %d %u %lu",
+				   &eth, &pid, &groups, &rmem, &wmem, &dump,
+				   &locks, &drops, &inode) == 9 &&
+			    eth == NETLINK_GENERIC && pid == portid) {
+				li->found = true;
+				li->rmem = rmem;
+				li->drops = drops;
+				li->inode = inode;
+				break;
+			}
 		}
+		fclose(f);
 	}
-	fclose(f);
 	if (!li->found || !li->inode)
 		return;
 
