@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <lz4.h>
 #include <lzo/lzo1x.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -23,16 +25,50 @@ _Static_assert(sizeof(struct nff_stat) == 144, "stat_record_t is 18 u64");
 /* Worst-case compressed size of n bytes, for LZO and LZ4 alike. */
 #define ZBOUND(n) ((n) + (n) / 16 + 64 + 3 + 4096)
 
+/*
+ * Double buffering: records go into buf; a full buf is swapped with blk
+ * (and zbuf with zblk) and handed to a writer thread, which compresses and
+ * writes it while buf fills again, so encoding and compression use both
+ * cores as nfdump's reader and writer threads do. blk_state says who owns
+ * blk and, while a block is on its way, the file position:
+ *
+ *   BLK_IDLE    the caller's; blk is empty (or not allocated yet)
+ *   BLK_BUSY    the thread's, with zblk, blk_wrk, fd, end and nblocks
+ *   BLK_FAILED  the caller's again; blk holds records whose write failed
+ *               (the file already cut back), to be written before buf's
+ *
+ * blk_state is only touched under lock: the caller sets BUSY, the thread
+ * clears it; inflight and retry are the caller's copy of what it last saw,
+ * and everything else in here is the caller's alone. A failed block is
+ * retried synchronously the next time it has to be out of the way (an
+ * append, flush, finalise), so -1 keeps meaning what it did without the
+ * thread: that record was not stored, or nothing more was written.
+ */
+enum { BLK_IDLE, BLK_BUSY, BLK_FAILED };
+
 struct nff_out {
 	int fd, comp, sealed;
 	int64_t created;
 	off_t end;		/* end of the last data block */
 	uint32_t nblocks;
-	uint8_t *buf;		/* block header + records */
+	uint8_t *buf;		/* records being appended */
 	size_t used;		/* record bytes in buf */
 	uint32_t nrec;
-	uint8_t *zbuf;
-	void *wrk;		/* LZO work memory */
+	uint8_t *zbuf;		/* buf's block, compressed */
+	void *wrk;		/* LZO work memory of the caller */
+	uint8_t *blk;		/* records of the block handed over */
+	size_t blk_used;	/* until the caller sees it written */
+	uint32_t blk_nrec;
+	long blk_zl;		/* already compressed into zblk, or -1 */
+	uint8_t *zblk;
+	void *blk_wrk;		/* the thread's */
+	int blk_state;		/* under lock */
+	int inflight;		/* BUSY may be set */
+	int retry;		/* blk holds a block whose write failed */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;	/* blk_state or stop changed */
+	int started, stop;
 };
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -211,14 +247,19 @@ static int pwrite2_all(int fd, const void *a, size_t an, const void *b,
 }
 
 /* Write one block (records at @recs) at @off; returns the bytes written.
- * An uncompressed block goes out from @recs itself (pwritev with its
- * header) rather than through a 1 MiB copy into @zbuf. */
+ * @zl is the size of the payload already compressed into @zbuf + 12, or
+ * -1 to compress it here. An uncompressed block goes out from @recs itself
+ * (pwritev with its header) rather than through a 1 MiB copy into @zbuf. */
 static long write_block(int fd, int comp, const uint8_t *recs, size_t n,
-			uint32_t nrec, off_t off, uint8_t *zbuf, void *wrk)
+			uint32_t nrec, off_t off, uint8_t *zbuf, void *wrk,
+			long zl)
 {
-	long zl = comp == NFF_COMP_NONE ? (long)n :
-		  compress_payload(comp, recs, n, zbuf + NFF_BLOCK_HDR, wrk);
 	int r;
+
+	if (comp == NFF_COMP_NONE)
+		zl = (long)n;
+	else if (zl < 0)
+		zl = compress_payload(comp, recs, n, zbuf + NFF_BLOCK_HDR, wrk);
 
 	if (zl <= 0 || zl > (long)NFF_READ_MAX) {
 		errno = EOVERFLOW;
@@ -255,6 +296,17 @@ struct nff_out *nff_out_new(int compression)
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
+	if (pthread_mutex_init(&o->lock, NULL)) {
+		free(o);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (pthread_cond_init(&o->cv, NULL)) {
+		pthread_mutex_destroy(&o->lock);
+		free(o);
+		errno = ENOMEM;
+		return NULL;
+	}
 	o->fd = -1;
 	o->comp = compression;
 	o->buf = malloc(NFF_BLOCK_MAX);
@@ -273,18 +325,133 @@ void nff_out_free(struct nff_out *o)
 	if (!o)
 		return;
 	nff_out_close(o);
+	if (o->started) {
+		pthread_mutex_lock(&o->lock);
+		o->stop = 1;
+		pthread_cond_signal(&o->cv);
+		pthread_mutex_unlock(&o->lock);
+		pthread_join(o->thread, NULL);
+	}
+	pthread_cond_destroy(&o->cv);
+	pthread_mutex_destroy(&o->lock);
 	free(o->buf);
 	free(o->zbuf);
 	free(o->wrk);
+	free(o->blk);
+	free(o->zblk);
+	free(o->blk_wrk);
 	free(o);
 }
 
 int nff_out_fd(const struct nff_out *o) { return o->fd; }
-size_t nff_out_buffered(const struct nff_out *o) { return o->used; }
+size_t nff_out_buffered(const struct nff_out *o)
+{
+	return o->used + o->blk_used;
+}
 int nff_out_compression(const struct nff_out *o) { return o->comp; }
+
+/* Write @len bytes of records at @recs as the next block. The caller owns
+ * the file position: the writer thread while BUSY, else the caller. */
+static int put_block(struct nff_out *o, const uint8_t *recs, size_t len,
+		     uint32_t nrec, uint8_t *zbuf, void *wrk, long zl)
+{
+	long n = write_block(o->fd, o->comp, recs, len, nrec, o->end, zbuf,
+			     wrk, zl);
+
+	if (n < 0) {
+		cut_back(o->fd, o->end);
+		return -1;
+	}
+	o->end += n;
+	o->nblocks++;
+	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct nff_out *o = arg;
+
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		int r;
+
+		while (o->blk_state != BLK_BUSY && !o->stop)
+			pthread_cond_wait(&o->cv, &o->lock);
+		if (o->blk_state != BLK_BUSY)
+			break;
+		pthread_mutex_unlock(&o->lock);
+		r = put_block(o, o->blk, o->blk_used, o->blk_nrec, o->zblk,
+			      o->blk_wrk, o->blk_zl);
+		pthread_mutex_lock(&o->lock);
+		o->blk_state = r < 0 ? BLK_FAILED : BLK_IDLE;
+		pthread_cond_signal(&o->cv);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+static void set_state(struct nff_out *o, int state)
+{
+	pthread_mutex_lock(&o->lock);
+	o->blk_state = state;
+	if (state == BLK_BUSY)
+		pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* Wait until the thread is done with blk; returns 1 if its write failed
+ * (blk then holds that block, the caller's again), else 0. */
+static int reap(struct nff_out *o)
+{
+	if (!o->inflight)
+		return o->retry;
+	pthread_mutex_lock(&o->lock);
+	while (o->blk_state == BLK_BUSY)
+		pthread_cond_wait(&o->cv, &o->lock);
+	o->retry = o->blk_state == BLK_FAILED;
+	pthread_mutex_unlock(&o->lock);
+	o->inflight = 0;
+	if (!o->retry) {
+		o->blk_used = 0;
+		o->blk_nrec = 0;
+	}
+	return o->retry;
+}
+
+/*
+ * The thread and the second buffer come with the first full block, so a
+ * writer that never fills one (small merges, idle hosts) costs neither.
+ * The thread blocks every signal: it must never run the program's
+ * handlers, and a SIGXFSZ from its write then only means EFBIG.
+ */
+static int start_thread(struct nff_out *o)
+{
+	sigset_t all, old;
+	int r;
+
+	if (o->started)
+		return 0;
+	if (!o->blk)
+		o->blk = malloc(NFF_BLOCK_MAX);
+	if (!o->zblk)
+		o->zblk = malloc(ZBOUND(NFF_BLOCK_MAX) + NFF_BLOCK_HDR);
+	if (!o->blk_wrk)
+		o->blk_wrk = malloc(LZO1X_1_MEM_COMPRESS);
+	if (!o->blk || !o->zblk || !o->blk_wrk)
+		return -1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&o->thread, NULL, writer, o);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return -1;
+	o->started = 1;
+	return 0;
+}
 
 void nff_out_close(struct nff_out *o)
 {
+	reap(o);	/* the thread may still be writing to fd */
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
@@ -338,10 +505,70 @@ static int unseal(struct nff_out *o)
 	return 0;
 }
 
-int nff_out_flush(struct nff_out *o)
+/* Get blk out of the way: wait for the thread and, if its write failed,
+ * write that block here and now, as its records come before buf's. */
+static int drain(struct nff_out *o)
 {
-	long n;
+	if (!reap(o))
+		return 0;
+	if (o->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (unseal(o) < 0 ||
+	    put_block(o, o->blk, o->blk_used, o->blk_nrec, o->zblk, o->wrk,
+		      -1) < 0)
+		return -1;
+	o->blk_used = 0;
+	o->blk_nrec = 0;
+	o->retry = 0;
+	set_state(o, BLK_IDLE);
+	return 0;
+}
 
+/* buf as the next block, written here. */
+static int write_buf(struct nff_out *o, long zl)
+{
+	if (o->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (unseal(o) < 0 ||
+	    put_block(o, o->buf, o->used, o->nrec, o->zbuf, o->wrk, zl) < 0)
+		return -1;
+	o->used = 0;
+	o->nrec = 0;
+	return 0;
+}
+
+static int busy(struct nff_out *o)
+{
+	int r;
+
+	pthread_mutex_lock(&o->lock);
+	r = o->blk_state == BLK_BUSY;
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
+/* buf is full: swap it with blk for the thread to write, or write it here
+ * if there is no thread to be had. */
+static int hand_over(struct nff_out *o)
+{
+	long zl = -1;
+	uint8_t *b;
+
+	/*
+	 * Compression costs more than encoding, so the thread is often still
+	 * on the previous block: rather than wait for it, compress this one
+	 * here, and leave the thread only its write. Two cores then share
+	 * the compression, which nfdump's writer thread does alone.
+	 */
+	if (o->comp != NFF_COMP_NONE && o->inflight && busy(o))
+		zl = compress_payload(o->comp, o->buf, o->used,
+				      o->zbuf + NFF_BLOCK_HDR, o->wrk);
+	if (drain(o) < 0)
+		return -1;
 	if (!o->used)
 		return 0;
 	if (o->fd < 0) {
@@ -350,28 +577,70 @@ int nff_out_flush(struct nff_out *o)
 	}
 	if (unseal(o) < 0)
 		return -1;
-	n = write_block(o->fd, o->comp, o->buf, o->used, o->nrec, o->end,
-			o->zbuf, o->wrk);
-	if (n < 0) {
-		cut_back(o->fd, o->end);
-		return -1;
-	}
-	o->end += n;
-	o->nblocks++;
+	if (start_thread(o) < 0)
+		return write_buf(o, zl);
+	b = o->blk;
+	o->blk = o->buf;
+	o->buf = b;
+	b = o->zblk;
+	o->zblk = o->zbuf;
+	o->zbuf = b;
+	o->blk_used = o->used;
+	o->blk_nrec = o->nrec;
+	o->blk_zl = zl;
 	o->used = 0;
 	o->nrec = 0;
+	o->inflight = 1;
+	set_state(o, BLK_BUSY);
 	return 0;
 }
 
+int nff_out_flush(struct nff_out *o)
+{
+	if (drain(o) < 0)
+		return -1;
+	if (!o->used)
+		return 0;
+	return write_buf(o, -1);
+}
+
+/*
+ * Once the caller has seen a block fail, that block counts as a full buffer:
+ * every append retries it first, as every append to a full buffer did when
+ * all writes were inline. So a failing disk holds that block plus what
+ * reached buf before the failure was seen, not two full buffers, and the
+ * callers' retries are paced as before.
+ */
 int nff_out_append(struct nff_out *o, const void *rec, size_t len)
 {
 	if (len < 4 || len > NFF_BLOCK_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (o->used + len > NFF_BLOCK_MAX && nff_out_flush(o) < 0)
+	if (o->retry && drain(o) < 0)
+		return -1;
+	if (o->used + len > NFF_BLOCK_MAX && hand_over(o) < 0)
 		return -1;
 	memcpy(o->buf + o->used, rec, len);
+	o->used += len;
+	o->nrec++;
+	return 0;
+}
+
+/* No room while a failed block waits: the record then goes through
+ * nff_out_append(), which retries that block. */
+uint8_t *nff_out_tail(struct nff_out *o, size_t *room)
+{
+	*room = o->retry ? 0 : NFF_BLOCK_MAX - o->used;
+	return o->buf + o->used;
+}
+
+int nff_out_commit(struct nff_out *o, size_t len)
+{
+	if (len < 4 || len > NFF_BLOCK_MAX - o->used) {
+		errno = EINVAL;
+		return -1;
+	}
 	o->used += len;
 	o->nrec++;
 	return 0;
@@ -405,7 +674,7 @@ static int seal(int fd, int comp, int64_t created, off_t end, uint32_t nblocks,
 	long n;
 
 	n = write_block(fd, comp, recs, appendix_records(recs, ident, st), 2,
-			end, zbuf, wrk);
+			end, zbuf, wrk, -1);
 	if (n < 0 || ftruncate(fd, end + n) < 0)
 		goto fail;
 	header_init(&h, comp, created);

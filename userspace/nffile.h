@@ -48,9 +48,21 @@ int nff_header_get(const uint8_t b[NFF_HEADER_LEN], struct nff_header *h);
 
 struct nff_out;
 
-/* A record buffer plus, when a file is open, that file. The buffer lives on
- * across files and failed writes, so records are only lost when it is full
- * and cannot be written out. */
+/*
+ * Two record buffers plus, when a file is open, that file. A full buffer
+ * is compressed and written by a writer thread (started with the first full
+ * block, joined by nff_out_free) while appends fill the other one; the
+ * bytes on disk are the same as if it were written inline. The buffers live
+ * on across files and failed writes: a block whose write failed in the
+ * background stays buffered, and the next append, flush or finalise writes
+ * it again, before newer records, and reports the error if that fails too.
+ * Until then appends are refused (-1: that record was not stored), so
+ * records are only lost when the buffers are full and cannot be written
+ * out.
+ *
+ * One thread owns a struct nff_out; it is not fork safe while a block is
+ * being written.
+ */
 struct nff_out *nff_out_new(int compression);
 void nff_out_free(struct nff_out *o);
 
@@ -61,17 +73,31 @@ void nff_out_free(struct nff_out *o);
  */
 int nff_out_create(struct nff_out *o, int dirfd, const char *name, mode_t mode,
 		   int64_t created);
-/* Add one record; writes a block first when the buffer would pass 1 MiB. */
+/* Add one record; hands the buffer over as a block first when it would
+ * pass 1 MiB. */
 int nff_out_append(struct nff_out *o, const void *rec, size_t len);
-/* Write buffered records as one block. A no-op when nothing is buffered. */
+/*
+ * Encode in place, saving append's copy: the free space at the end of the
+ * buffer, then nff_out_commit() of the @len bytes put there as one record.
+ * A record that does not fit in @room goes through nff_out_append(), which
+ * starts the next block exactly where appending it would have.
+ */
+uint8_t *nff_out_tail(struct nff_out *o, size_t *room);
+int nff_out_commit(struct nff_out *o, size_t len);
+/* Wait for a block handed to the thread (writing it again if that failed),
+ * then write the rest of the records as one block: on return all of them
+ * are on disk, or -1. A no-op when nothing is buffered. */
 int nff_out_flush(struct nff_out *o);
 /* Flush, then append the appendix and the final header and fsync. After a
  * later append/flush the file is reopened for writing automatically. */
 int nff_out_finalise(struct nff_out *o, const char *ident,
 		     const struct nff_stat *st);
-/* Close the file (drops the lock); buffered records stay. */
+/* Wait for a block being written, then close the file (drops the lock);
+ * buffered records, and a block whose write failed, stay. */
 void nff_out_close(struct nff_out *o);
+/* Only after flush/finalise is the file at this fd complete. */
 int nff_out_fd(const struct nff_out *o);
+/* Record bytes not known to be on disk, including a block handed over. */
 size_t nff_out_buffered(const struct nff_out *o);
 int nff_out_compression(const struct nff_out *o);
 

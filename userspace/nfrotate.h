@@ -18,7 +18,8 @@
  *
  * Write failures (ENOSPC, EFBIG, EIO) never leave a file nfdump would
  * choke on: the current file is cut back to its last whole block and
- * records stay buffered (up to 1 MiB) until a later call succeeds.
+ * records stay buffered (1 to 2 MiB: a block may be on its way when the
+ * disk fills) until a later call succeeds.
  */
 #ifndef EXEFLOW_NFROTATE_H
 #define EXEFLOW_NFROTATE_H
