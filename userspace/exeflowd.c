@@ -345,6 +345,11 @@ static int block_signals(void)
 	/* Before any thread exists, so the hash workers inherit the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	/*
+	 * A file-size limit (LimitFSIZE=, ulimit -f) must be a write error
+	 * like a full disk, which keeps the records and retries, not a kill.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
