@@ -31,6 +31,14 @@
 #include "sockowner.h"
 #include "stats.h"
 
+/*
+ * A record's times are u32 jiffies, read against now when it is encoded
+ * (record.c). One that waited this long on the backlog (no listener for
+ * weeks) is dropped and counted before they could wrap: its period began
+ * at most EF_PERIOD_MAX before its last packet, so both stay within 2^31.
+ */
+#define EF_BACKLOG_AGE_MAX	(1U << 30)
+
 /* FLUSH retries a full listener this often before replying anyway */
 #define EF_FLUSH_TRIES	50
 #define EF_FLUSH_WAIT_MS 4
@@ -231,6 +239,41 @@ static void ef_export_consume(unsigned int n, bool delivered)
 	}
 }
 
+/*
+ * Drop the records that waited too long (EF_BACKLOG_AGE_MAX), oldest
+ * first. Run every second, far more often than ages grow past the limit
+ * towards 2^31 (where ef_since() would stop seeing them as old).
+ */
+static void ef_export_expire(void)
+{
+	struct ef_flow *f, *tmp;
+	unsigned int n = 0;
+	u32 now = jiffies;
+	LIST_HEAD(old);
+	bool listener;
+
+	spin_lock_bh(&ef_exp.lock);
+	listener = ef_exp.portid;
+	list_for_each_entry_safe(f, tmp, &ef_exp.backlog, node) {
+		if (ef_since(now, f->last) < EF_BACKLOG_AGE_MAX)
+			break;
+		if (f->flags & EF_FL_SNAP)
+			hlist_del_init(ef_snap_node(f));
+		list_move_tail(&f->node, &old);
+		ef_exp.count--;
+		n++;
+	}
+	spin_unlock_bh(&ef_exp.lock);
+
+	if (!n)
+		return;
+	/* with a listener their numbers are given: they become the gap */
+	ef_stat_add(listener ? EXEFLOW_S_DROP_BACKLOG :
+		    EXEFLOW_S_DROP_NO_LISTENER, n);
+	list_for_each_entry_safe(f, tmp, &old, node)
+		ef_flow_free(f);
+}
+
 /* Send the backlog until it is empty or the listener is full or gone. */
 static int ef_export_send(void)
 {
@@ -322,6 +365,7 @@ static void ef_export_fn(struct work_struct *work)
 		ef_next_gc = jiffies + HZ;
 		ef_proc_gc();
 		ef_sockowner_gc();
+		ef_export_expire();
 	}
 	/* a full listener: retry soon, backing off up to the period */
 	if (err == -EAGAIN) {

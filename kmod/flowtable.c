@@ -6,8 +6,9 @@
  * a list of flows ended on the packet path. Counters are plain fields
  * updated under the stripe lock. There is no LRU list (16 bytes a flow):
  * the exporter's scan visits every flow anyway, and eviction picks the
- * longest quiet flows by a histogram of quiet times (ef_evict_class()). Flows come from two kmem_caches (IPv4 flows are
- * shorter), GFP_ATOMIC, and their number is capped by max_flows; nothing
+ * longest quiet flows by a histogram of quiet times (ef_evict_class()).
+ * Flows come from two kmem_caches (IPv4 flows are shorter), GFP_ATOMIC,
+ * and their number is capped by max_flows; nothing
  * here sleeps except the exporter's scan, which runs in a workqueue and
  * drops the lock between stripes.
  */
@@ -36,9 +37,11 @@
 /*
  * A period ends (UPDATE) before its u32 fields could wrap, listener or
  * not: jiffies differences are read as s32, and the scan runs at least
- * once a minute, far less than 2^31 packets at any rate.
+ * once a minute, far less than 2^31 packets at any rate. A record waits
+ * on the backlog for at most EF_BACKLOG_AGE_MAX more (export.c), so its
+ * times stay within 2^31 jiffies of now as well.
  */
-#define EF_PERIOD_MAX	(1U << 30)	/* jiffies: 12 days at HZ=1000 */
+#define EF_PERIOD_MAX	(1U << 29)	/* jiffies: 6 days at HZ=1000 */
 #define EF_PKTS_MAX	(1U << 31)
 
 /* Quiet-time classes for eviction: class c = quiet jiffies < 2^c. */
@@ -98,7 +101,7 @@ static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 	if (!s)
 		return NULL;
 	memcpy(&s->f, f, ef_flow_size(f));
-	INIT_HLIST_NODE(&s->inode);
+	INIT_HLIST_NODE(&s->interim);
 	INIT_LIST_HEAD(&s->f.node);
 	s->f.flags |= EF_FL_SNAP;
 	if (s->f.owner)
@@ -187,15 +190,16 @@ static bool ef_is_new_syn(const struct ef_pkt *pkt)
  */
 int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 {
-	u32 now = jiffies;
 	u32 h = ef_hash(&pkt->key);
 	struct hlist_head *b = &ef_buckets[h & ef_hmask];
 	struct ef_stripe *st = &ef_stripes[h & ef_smask];
 	struct ef_flow *f;
 	int need = 0;
+	u32 now;
 	int dir;
 
 	spin_lock_bh(&st->lock);
+	now = jiffies;	/* under the lock: "first" never after "last" */
 	f = ef_find(b, &pkt->key);
 	if (f && (f->flags & EF_FL_CLOSING) && ef_is_new_syn(pkt)) {
 		/* a new connection reuses a closing flow's tuple */
@@ -382,23 +386,26 @@ static unsigned int ef_evict_quota(void)
 
 static unsigned int ef_quiet_class(u32 quiet)
 {
-	return quiet ? fls(quiet) : 0;
+	return fls(quiet);
 }
 
 /*
- * Eviction ends the longest quiet flows first. Without an LRU list, a pass
- * over the table (only when it is nearly full) counts the flows that would
- * not end anyway by quiet-time class (powers of two of jiffies) and returns
- * the lowest class to evict from; *above is how many flows are in higher
- * classes, all of which go. Flows of the returned class go in table order
- * while the quota lasts.
+ * Eviction ends the longest quiet flows first, to the power of two of
+ * jiffies. Without an LRU list, a pass over the table (only when it is
+ * nearly full) counts the flows that would not end anyway by quiet-time
+ * class and returns the lowest class to evict from; *above is how many
+ * flows are in higher classes, all of which go. Flows of the returned class
+ * go in table order while the quota lasts. Flows that end by timeout in
+ * this scan make room too: *quota is reduced by them. If flows counted
+ * above become active before the scan reaches them, fewer go this time;
+ * the next scan counts again.
  */
-static unsigned int ef_evict_class(unsigned int quota, u32 idle, u32 close,
+static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 				   u32 gen, unsigned int *above)
 {
 	unsigned int hist[EF_QUIET_CLASSES] = { 0 };
 	struct hlist_node *tmp;
-	unsigned int i, b, c, n = 0;
+	unsigned int i, b, c, n = 0, ending = 0;
 	struct ef_flow *f;
 	u32 now;
 
@@ -407,14 +414,17 @@ static unsigned int ef_evict_class(unsigned int quota, u32 idle, u32 close,
 		now = jiffies;
 		ef_for_each_stripe_flow(f, tmp, b, i) {
 			ef_owner_from_map(f, gen);
-			if (!ef_end_reason(f, now, idle, close))
+			if (ef_end_reason(f, now, idle, close))
+				ending++;
+			else
 				hist[ef_quiet_class(ef_since(now, f->last))]++;
 		}
 		spin_unlock_bh(&ef_stripes[i].lock);
 		cond_resched();
 	}
+	*quota -= min(*quota, ending);
 	for (c = EF_QUIET_CLASSES - 1; c > 0; c--) {
-		if (n + hist[c] >= quota)
+		if (n + hist[c] >= *quota)
 			break;
 		n += hist[c];
 	}
@@ -439,7 +449,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 	u8 reason;
 
 	if (evict)
-		cls = ef_evict_class(evict, idle, close, gen, &above);
+		cls = ef_evict_class(&evict, idle, close, gen, &above);
 	for (i = 0; i <= ef_smask; i++) {
 		struct ef_stripe *st = &ef_stripes[i];
 
@@ -535,6 +545,7 @@ int ef_flowtable_init(unsigned int hash_size)
 
 	/* the memory target of bench/README.md, figure 4 */
 	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 128);
+	BUILD_BUG_ON(sizeof(struct ef_flow) > 152);
 	ef_seed = get_random_u32();
 	ef_hmask = hash_size - 1;
 	nstripes = min(hash_size, EF_STRIPES_MAX);

@@ -4,6 +4,7 @@
 
 #include <linux/if.h>
 #include <linux/list.h>
+#include <linux/time.h>
 #include <linux/types.h>
 #include <uapi/exeflow.h>
 
@@ -119,18 +120,18 @@ struct ef_flow {
  * never need.
  */
 struct ef_snap {
-	struct hlist_node inode;
+	struct hlist_node interim;	/* ef_exp.interim */
 	struct ef_flow f;	/* last: its key is ef_key_len() long */
 };
 
 static inline struct hlist_node *ef_snap_node(struct ef_flow *f)
 {
-	return &container_of(f, struct ef_snap, f)->inode;
+	return &container_of(f, struct ef_snap, f)->interim;
 }
 
 static inline struct ef_flow *ef_snap_flow(struct hlist_node *n)
 {
-	return &hlist_entry(n, struct ef_snap, inode)->f;
+	return &hlist_entry(n, struct ef_snap, interim)->f;
 }
 
 /* Does the period hold packets (and so a valid @first)? */
@@ -142,7 +143,7 @@ static inline bool ef_flow_has_pkts(const struct ef_flow *f)
 /* Jiffies from @then to @now; 0 if @then is later (stamped after @now). */
 static inline u32 ef_since(u32 now, u32 then)
 {
-	return (s32)(now - then) > 0 ? now - then : 0;
+	return time_after32(now, then) ? now - then : 0;
 }
 
 /* Allocated size of a flow: its key's addresses by family. */

@@ -24,7 +24,10 @@ static int ef_put_u64(struct sk_buff *skb, int type, u64 v, int pad)
  */
 static u64 ef_wall_ns(u32 j, u32 now_j, u64 real_ns)
 {
-	return real_ns - jiffies_to_nsecs(ef_since(now_j, j));
+	/* not jiffies_to_nsecs(): it goes through u32 microseconds */
+	u64 age = jiffies64_to_nsecs(ef_since(now_j, j));
+
+	return real_ns > age ? real_ns - age : 0;
 }
 
 static int ef_put_proc(struct sk_buff *skb, const struct ef_proc *p)

@@ -105,16 +105,11 @@ static void ef_kt_icmp(struct kunit *test, struct ef_pkt *pkt, u8 family,
 					    h, sizeof(h), 0));
 }
 
-static bool ef_kt_is_icmp(const struct ef_key *k)
-{
-	return k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
-}
-
 /*
  * Every byte of the key that is not part of its value must be zero: the
  * key is hashed and compared as a whole. Clears the value fields of a copy
- * (ports only for port protocols, ICMP fields only for ICMP) and expects
- * nothing else to be set.
+ * (the ports, or the ICMP type, code and identifier in their space) and
+ * expects nothing else to be set.
  */
 static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 {
@@ -125,14 +120,9 @@ static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 	k.netns_id = 0;
 	memset(ef_key_addr(&k, 0), 0, alen);
 	memset(ef_key_addr(&k, 1), 0, alen);
-	if (ef_kt_is_icmp(&k)) {
-		k.icmp_id = 0;
-		k.icmp_type = 0;
-		k.icmp_code = 0;
-	} else {
-		k.port[0] = 0;
-		k.port[1] = 0;
-	}
+	BUILD_BUG_ON(sizeof(k.port) != sizeof(k.icmp_id) +
+		     sizeof(k.icmp_type) + sizeof(k.icmp_code));
+	memset(k.port, 0, sizeof(k.port));
 	k.family = 0;
 	k.proto = 0;
 	KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(&k, 0, sizeof(k)), NULL,

@@ -398,6 +398,40 @@ static void ef_kt_record_minimal(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/*
+ * Old times: a record encoded 2 h after its last packet, for a period of
+ * 2^29 jiffies (the longest the scan lets a period grow). The ages pass
+ * 2^32 microseconds: the conversion must not go through 32 bits.
+ */
+static void ef_kt_record_old_times(struct kunit *test)
+{
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct ef_flow *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	u64 first, last, now;
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->key.family = AF_INET;
+	f->key.proto = IPPROTO_UDP;
+	f->pkts[EF_FWD] = 1;
+	f->last = jiffies - 7200 * HZ;
+	f->first = f->last - (1U << 29);
+
+	skb = ef_kt_encode(test, f, EXEFLOW_EV_END, 1, a);
+	now = ktime_get_coarse_real_ns();
+	if (a->f[EXEFLOW_F_FIRST_NS] && a->f[EXEFLOW_F_LAST_NS]) {
+		first = nla_get_u64(a->f[EXEFLOW_F_FIRST_NS]);
+		last = nla_get_u64(a->f[EXEFLOW_F_LAST_NS]);
+		KUNIT_EXPECT_EQ(test, last - first, jiffies64_to_nsecs(1U << 29));
+		KUNIT_EXPECT_LE(test, last, now - 7200ULL * NSEC_PER_SEC);
+		KUNIT_EXPECT_GT(test, last, now - 7210ULL * NSEC_PER_SEC);
+	} else {
+		KUNIT_FAIL(test, "FIRST_NS/LAST_NS missing");
+	}
+	kfree_skb(skb);
+}
+
 /* ICMP: no ports; type/code in DST_PORT, the identifier in ICMP_ID. */
 static void ef_kt_record_icmp(struct kunit *test)
 {
@@ -585,6 +619,7 @@ static void ef_kt_record_ifname(struct kunit *test)
 static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_full),
 	KUNIT_CASE(ef_kt_record_minimal),
+	KUNIT_CASE(ef_kt_record_old_times),
 	KUNIT_CASE(ef_kt_record_icmp),
 	KUNIT_CASE(ef_kt_record_exe_pending),
 	KUNIT_CASE(ef_kt_record_too_small),
