@@ -351,6 +351,26 @@ static unsigned fill_past_first_block(struct nff_out *o, size_t *bytes)
 	}
 }
 
+/*
+ * A new file @name in a fresh test directory, then records appended under
+ * a 4 KiB file size limit until the first block is handed over (its write
+ * fails in the thread). Returns the directory's fd; *k as
+ * fill_past_first_block() returns it.
+ */
+static int open_failing(struct nff_out *o, const char *name, size_t *bytes,
+			unsigned *k)
+{
+	int dfd;
+
+	signal(SIGXFSZ, SIG_IGN);
+	mk_tmp_named("test_nfwthread");
+	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(nff_out_create(o, dfd, name, 0600, T0), 0);
+	set_fsize(4096);
+	*k = fill_past_first_block(o, bytes);
+	return dfd;
+}
+
 /* A failed background write is found by flush, which retries it and says
  * so; records are refused, not lost, until a retry succeeds, and then all
  * of them are in the file exactly once, in order. */
@@ -367,12 +387,7 @@ START_TEST(background_failure_found_by_flush)
 	off_t size;
 	unsigned k;
 
-	signal(SIGXFSZ, SIG_IGN);
-	mk_tmp_named("test_nfwthread");
-	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_eq(nff_out_create(o, dfd, "f", 0600, T0), 0);
-	set_fsize(4096);
-	k = fill_past_first_block(o, &bytes);
+	dfd = open_failing(o, "f", &bytes, &k);
 	errno = 0;
 	fr = nff_out_flush(o);
 	fe = errno;
@@ -426,12 +441,8 @@ START_TEST(background_failure_found_by_append)
 	int dfd, r = 0, re, r2;
 	off_t size;
 
-	signal(SIGXFSZ, SIG_IGN);
-	mk_tmp_named("test_nfwthread");
-	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_eq(nff_out_create(o, dfd, "f", 0600, T0), 0);
-	set_fsize(4096);
-	k = k0 = fill_past_first_block(o, &bytes);
+	dfd = open_failing(o, "f", &bytes, &k);
+	k0 = k;
 	for (; k0 && k < 2 * NREC; k++) {
 		n = rec(k, b, sizeof(b));
 		r = nff_out_append(o, b, n);
@@ -480,12 +491,7 @@ START_TEST(failed_block_survives_close)
 	unsigned k;
 	int dfd;
 
-	signal(SIGXFSZ, SIG_IGN);
-	mk_tmp_named("test_nfwthread");
-	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_eq(nff_out_create(o, dfd, "a", 0600, T0), 0);
-	set_fsize(4096);
-	k = fill_past_first_block(o, &bytes);
+	dfd = open_failing(o, "a", &bytes, &k);
 	nff_out_close(o);	/* waits for the thread */
 	set_fsize(RLIM_INFINITY);
 	ck_assert_uint_gt(k, 0);
