@@ -505,17 +505,23 @@ static int unseal(struct nff_out *o)
 	return 0;
 }
 
+/* The file can take the next block: open, and reopened if sealed. */
+static int writable(struct nff_out *o)
+{
+	if (o->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return unseal(o);
+}
+
 /* Get blk out of the way: wait for the thread and, if its write failed,
  * write that block here and now, as its records come before buf's. */
 static int drain(struct nff_out *o)
 {
 	if (!reap(o))
 		return 0;
-	if (o->fd < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	if (unseal(o) < 0 ||
+	if (writable(o) < 0 ||
 	    put_block(o, o->blk, o->blk_used, o->blk_nrec, o->zblk, o->wrk,
 		      -1) < 0)
 		return -1;
@@ -529,11 +535,7 @@ static int drain(struct nff_out *o)
 /* buf as the next block, written here. */
 static int write_buf(struct nff_out *o, long zl)
 {
-	if (o->fd < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	if (unseal(o) < 0 ||
+	if (writable(o) < 0 ||
 	    put_block(o, o->buf, o->used, o->nrec, o->zbuf, o->wrk, zl) < 0)
 		return -1;
 	o->used = 0;
@@ -571,11 +573,7 @@ static int hand_over(struct nff_out *o)
 		return -1;
 	if (!o->used)
 		return 0;
-	if (o->fd < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	if (unseal(o) < 0)
+	if (writable(o) < 0)
 		return -1;
 	if (start_thread(o) < 0)
 		return write_buf(o, zl);
