@@ -104,6 +104,15 @@ static void ef_export_gap(void)
 		ef_exp.next_seq++;
 }
 
+/* ef_exp.lock held: @f leaves the backlog for @to. */
+static void ef_backlog_take(struct ef_flow *f, struct list_head *to)
+{
+	if (f->flags & EF_FL_SNAP)
+		hlist_del_init(ef_snap_node(f));
+	list_move_tail(&f->node, to);
+	ef_exp.count--;
+}
+
 unsigned int ef_export_backlog(void)
 {
 	return READ_ONCE(ef_exp.count);
@@ -149,9 +158,7 @@ void ef_export_queue(struct list_head *recs)
 			if (f->event == EXEFLOW_EV_END &&
 			    !hlist_empty(&ef_exp.interim)) {
 				victim = ef_snap_flow(ef_exp.interim.first);
-				hlist_del_init(ef_snap_node(victim));
-				list_move(&victim->node, &drop);
-				ef_exp.count--;
+				ef_backlog_take(victim, &drop);
 			} else {
 				ef_export_gap();
 				list_move(&f->node, &drop);
@@ -219,10 +226,7 @@ static void ef_export_consume(unsigned int n, bool delivered)
 	spin_lock_bh(&ef_exp.lock);
 	for (i = 0; i < n && !list_empty(&ef_exp.backlog); i++) {
 		f = list_first_entry(&ef_exp.backlog, struct ef_flow, node);
-		list_move_tail(&f->node, &done);
-		if (f->flags & EF_FL_SNAP)
-			hlist_del_init(ef_snap_node(f));
-		ef_exp.count--;
+		ef_backlog_take(f, &done);
 	}
 	spin_unlock_bh(&ef_exp.lock);
 
@@ -257,10 +261,7 @@ static void ef_export_expire(void)
 	list_for_each_entry_safe(f, tmp, &ef_exp.backlog, node) {
 		if (ef_since(now, f->last) < EF_BACKLOG_AGE_MAX)
 			break;
-		if (f->flags & EF_FL_SNAP)
-			hlist_del_init(ef_snap_node(f));
-		list_move_tail(&f->node, &old);
-		ef_exp.count--;
+		ef_backlog_take(f, &old);
 		n++;
 	}
 	spin_unlock_bh(&ef_exp.lock);

@@ -8,9 +8,9 @@
  * the exporter's scan visits every flow anyway, and eviction picks the
  * longest quiet flows by a histogram of quiet times (ef_evict_class()).
  * Flows come from two kmem_caches (IPv4 flows are shorter), GFP_ATOMIC,
- * and their number is capped by max_flows; nothing
- * here sleeps except the exporter's scan, which runs in a workqueue and
- * drops the lock between stripes.
+ * and their number is capped by max_flows; nothing here sleeps except the
+ * exporter's scan, which runs in a workqueue and drops the lock between
+ * stripes.
  */
 #include <linux/jhash.h>
 #include <linux/mm.h>
@@ -384,9 +384,10 @@ static unsigned int ef_evict_quota(void)
 	for (b = (i); b <= ef_hmask; b += ef_smask + 1)			\
 		hlist_for_each_entry_safe(f, tmp, &ef_buckets[b], hnode)
 
-static unsigned int ef_quiet_class(u32 quiet)
+/* Eviction class of @f: quiet for fewer than 2^class jiffies. */
+static unsigned int ef_quiet_class(const struct ef_flow *f, u32 now)
 {
-	return fls(quiet);
+	return fls(ef_since(now, f->last));
 }
 
 /*
@@ -417,7 +418,7 @@ static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 			if (ef_end_reason(f, now, idle, close))
 				ending++;
 			else
-				hist[ef_quiet_class(ef_since(now, f->last))]++;
+				hist[ef_quiet_class(f, now)]++;
 		}
 		spin_unlock_bh(&ef_stripes[i].lock);
 		cond_resched();
@@ -479,9 +480,8 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 			 * turn, and the quota is never passed.
 			 */
 			if (!reason && evict) {
-				unsigned int c;
+				unsigned int c = ef_quiet_class(f, now);
 
-				c = ef_quiet_class(ef_since(now, f->last));
 				if (c > cls && above)
 					above--;
 				if (c > cls || (c == cls && evict > above))
