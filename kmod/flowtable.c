@@ -369,7 +369,7 @@ static bool ef_period_due(const struct ef_flow *f, u32 now, u32 active,
 	       f->pkts[EF_REV] >= EF_PKTS_MAX;
 }
 
-/* Above 7/8 of max_flows, end the least recently active flows. */
+/* Above 7/8 of max_flows, end the longest quiet flows (ef_evict_class()). */
 static unsigned int ef_evict_quota(void)
 {
 	unsigned int max = ef_param(max_flows), n = ef_flowtable_count();
