@@ -314,3 +314,6 @@ const struct nf_hook_ops ef_hook_ops[EF_NHOOKS] = {
 #if IS_ENABLED(CONFIG_KUNIT) && defined(EXEFLOW_KUNIT)
 #include "tests/hook_kunit.c"
 #endif
+#ifdef EXEFLOW_BENCH
+#include "tests/hook_bench.c"
+#endif
