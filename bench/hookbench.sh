@@ -35,6 +35,8 @@ cp "$out/tree/kmod/exeflow.ko" "$out/exeflow-tree.ko"
 cat >"$out/hookbench.sh" <<EOF
 #!/bin/sh
 . /exeflow/lib.sh
+# the harness loads /exeflow/modules/*.ko at boot (dependencies): one of ours
+rmmod exeflow 2>/dev/null
 r=0
 while [ \$r -lt $rounds ]; do
 	if [ \$((r % 2)) = 0 ]; then order="base tree"; else order="tree base"; fi
