@@ -61,10 +61,18 @@ static atomic_t ef_nflows = ATOMIC_INIT(0);
 static atomic64_t ef_flow_ids = ATOMIC64_INIT(0);
 static u32 ef_seed __read_mostly;
 
-static u32 ef_hash(const struct ef_key *k)
+/*
+ * The packet path's helpers are inlined with the key length fixed by
+ * family: every packet pays for them, and a call or a length loop costs
+ * more than the work.
+ */
+static __always_inline u32 ef_hash(const struct ef_key *k)
 {
-	BUILD_BUG_ON(EF_KEY_LEN4 % sizeof(u32) || EF_KEY_LEN6 % sizeof(u32));
-	return jhash2((const u32 *)k, ef_key_len(k) / sizeof(u32), ef_seed);
+	BUILD_BUG_ON(EF_KEY_LEN4 % sizeof(u64) || EF_KEY_LEN6 % sizeof(u64));
+	if (k->family == AF_INET6)
+		return jhash2((const u32 *)k, EF_KEY_LEN6 / sizeof(u32),
+			      ef_seed);
+	return jhash2((const u32 *)k, EF_KEY_LEN4 / sizeof(u32), ef_seed);
 }
 
 unsigned int ef_flowtable_count(void)
@@ -72,17 +80,58 @@ unsigned int ef_flowtable_count(void)
 	return atomic_read(&ef_nflows);
 }
 
-static struct ef_flow *ef_find(const struct hlist_head *b,
-			       const struct ef_key *k)
+/* Keys are u64 aligned, their lengths multiples of 8: compare words. */
+static __always_inline bool ef_key_eq(const struct ef_key *a,
+				      const struct ef_key *b, unsigned int len)
+{
+	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
+	u64 diff = 0;
+	unsigned int i;
+
+	for (i = 0; i < len / sizeof(u64); i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
+static __always_inline struct ef_flow *ef_find(const struct hlist_head *b,
+					       const struct ef_key *k)
 {
 	struct ef_flow *f;
 
-	/* same family first: an IPv4 flow has no room for an IPv6 key */
+	/*
+	 * An IPv4 key's bytes include its family; an IPv4 flow has no room
+	 * for an IPv6 key, so check the family before reading that far.
+	 */
+	if (k->family == AF_INET6) {
+		hlist_for_each_entry(f, b, hnode)
+			if (f->key.family == AF_INET6 &&
+			    ef_key_eq(&f->key, k, EF_KEY_LEN6))
+				return f;
+		return NULL;
+	}
 	hlist_for_each_entry(f, b, hnode)
-		if (f->key.family == k->family &&
-		    !memcmp(&f->key, k, ef_key_len(k)))
+		if (ef_key_eq(&f->key, k, EF_KEY_LEN4))
 			return f;
 	return NULL;
+}
+
+/*
+ * The hooks run in softirq context (LOCAL_IN) or in a task (LOCAL_OUT).
+ * Where softirqs are already off, the plain lock is enough: most packets
+ * are received, and this saves them the bh round trip.
+ */
+static __always_inline bool ef_bh_off(void)
+{
+	if (in_softirq())
+		return false;
+	local_bh_disable();
+	return true;
+}
+
+static __always_inline void ef_bh_restore(bool off)
+{
+	if (off)
+		local_bh_enable();
 }
 
 static struct kmem_cache *ef_flow_cache_of(u8 family)
@@ -195,10 +244,12 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 	struct ef_stripe *st = &ef_stripes[h & ef_smask];
 	struct ef_flow *f;
 	int need = 0;
+	bool bh;
 	u32 now;
 	int dir;
 
-	spin_lock_bh(&st->lock);
+	bh = ef_bh_off();
+	spin_lock(&st->lock);
 	now = jiffies;	/* under the lock: "first" never after "last" */
 	f = ef_find(b, &pkt->key);
 	if (f && (f->flags & EF_FL_CLOSING) && ef_is_new_syn(pkt)) {
@@ -253,7 +304,8 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 	if (pkt->gate && *cookie == f->cookie)
 		need |= EF_NEED_TASK;
 out:
-	spin_unlock_bh(&st->lock);
+	spin_unlock(&st->lock);
+	ef_bh_restore(bh);
 	return need;
 }
 
@@ -264,8 +316,10 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 	u32 h = ef_hash(&pkt->key);
 	struct ef_stripe *st = &ef_stripes[h & ef_smask];
 	struct ef_flow *f;
+	bool bh;
 
-	spin_lock_bh(&st->lock);
+	bh = ef_bh_off();
+	spin_lock(&st->lock);
 	f = ef_find(&ef_buckets[h & ef_hmask], &pkt->key);
 	if (f && !f->owner && (f->flags & EF_FL_COOKIE) &&
 	    f->cookie == cookie) {
@@ -273,7 +327,8 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 		f->owner = proc;
 		f->method = method;
 	}
-	spin_unlock_bh(&st->lock);
+	spin_unlock(&st->lock);
+	ef_bh_restore(bh);
 }
 
 /* A flow without an owner takes its socket's, once the map knows it. */

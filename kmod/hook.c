@@ -35,6 +35,24 @@
 #include "sockowner.h"
 #include "stats.h"
 
+/*
+ * Order of two addresses as numbers (16 bytes each, IPv4 zero-padded), as
+ * memcmp() would order them, without its call: every packet compares.
+ */
+static __always_inline int ef_addr_cmp(const __be32 *a, const __be32 *b)
+{
+	/* ef_parse()'s arrays are u64 aligned */
+	const __be64 *x = (const __be64 *)a, *y = (const __be64 *)b;
+	u64 a0 = be64_to_cpu(x[0]), b0 = be64_to_cpu(y[0]);
+	u64 a1 = be64_to_cpu(x[1]), b1 = be64_to_cpu(y[1]);
+
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
+	return 0;
+}
+
 /* ICMP queries: request type for a reply type, or -1 if not a reply. */
 static int ef_icmp_request_of(u8 family, u8 type)
 {
@@ -75,7 +93,7 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 	k->icmp_code = icmph[1];
 	if (!query) {
 		/* errors and the rest: both directions, no id */
-		pkt->side = memcmp(src, dst, 16) > 0;
+		pkt->side = ef_addr_cmp(src, dst) > 0;
 		memcpy(ef_key_addr(k, pkt->side), src, alen);
 		memcpy(ef_key_addr(k, !pkt->side), dst, alen);
 		pkt->init_side = pkt->side;
@@ -93,15 +111,19 @@ static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
 			 const __be32 *dst, __be16 sport, __be16 dport)
 {
 	struct ef_key *k = &pkt->key;
-	unsigned int alen = ef_key_alen(k);
 	/* src and dst are 16 bytes, zero-padded for IPv4 */
-	int cmp = memcmp(src, dst, 16);
+	int cmp = ef_addr_cmp(src, dst);
 
 	if (!cmp)
 		cmp = (int)ntohs(sport) - (int)ntohs(dport);
 	pkt->side = cmp > 0;
-	memcpy(ef_key_addr(k, pkt->side), src, alen);
-	memcpy(ef_key_addr(k, !pkt->side), dst, alen);
+	if (k->family == AF_INET) {
+		k->addr[pkt->side] = src[0];
+		k->addr[!pkt->side] = dst[0];
+	} else {
+		memcpy(&k->addr[pkt->side * 4], src, 16);
+		memcpy(&k->addr[!pkt->side * 4], dst, 16);
+	}
 	k->port[pkt->side] = sport;
 	k->port[!pkt->side] = dport;
 	pkt->init_side = pkt->side;
@@ -161,7 +183,7 @@ static bool ef_parse(struct sk_buff *skb, const struct nf_hook_state *state,
 		     struct ef_pkt *pkt)
 {
 	struct ef_key *k = &pkt->key;
-	__be32 src[4] = {}, dst[4] = {};
+	__be32 src[4] __aligned(8) = {}, dst[4] __aligned(8) = {};
 	bool fragment;
 	int thoff;
 
@@ -182,9 +204,16 @@ static bool ef_parse(struct sk_buff *skb, const struct nf_hook_state *state,
 		k->family = AF_INET6;
 		memcpy(src, &ip6h->saddr, sizeof(src));
 		memcpy(dst, &ip6h->daddr, sizeof(dst));
-		thoff = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
-					 &frag_off);
-		fragment = thoff < 0 || (frag_off & htons(~0x7));
+		/* the common case without extension headers needs no walk */
+		if (likely(nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP ||
+			   nexthdr == IPPROTO_ICMPV6)) {
+			thoff = sizeof(*ip6h);
+			fragment = false;
+		} else {
+			thoff = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
+						 &frag_off);
+			fragment = thoff < 0 || (frag_off & htons(~0x7));
+		}
 		/*
 		 * LOCAL_IN sees IPv6 fragments (reassembly comes after it).
 		 * The walk stops at a later fragment's header: key it under

@@ -15,27 +15,6 @@
 
 #include "sk.h"
 
-static struct sock *ef_sk_full(struct sock *sk)
-{
-	if (sk_fullsock(sk))
-		return sk;
-	if (sk->sk_state == TCP_NEW_SYN_RECV)
-		return inet_reqsk(sk)->rsk_listener;
-	return NULL;
-}
-
-/* A socket opened by a process (it has a file), not a kernel socket. */
-bool ef_sk_user(struct sock *sk)
-{
-	struct socket *sock;
-
-	sk = ef_sk_full(sk);
-	if (!sk)
-		return false;
-	sock = READ_ONCE(sk->sk_socket);
-	return sock && READ_ONCE(sock->file);
-}
-
 u64 ef_sk_cookie(struct sock *sk)
 {
 	u32 c[2];

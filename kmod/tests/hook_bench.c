@@ -13,8 +13,10 @@
 #include <linux/moduleparam.h>
 #include <linux/udp.h>
 
-enum { EF_BH_UDP4_IN, EF_BH_TCP4_OUT, EF_BH_UDP6_IN, EF_BH_UDP4_NEW,
-       EF_BH_KINDS };
+enum {
+	EF_BH_UDP4_IN, EF_BH_TCP4_OUT, EF_BH_UDP6_IN, EF_BH_UDP4_NEW,
+	EF_BH_KINDS
+};
 
 static const char *const ef_bh_name[EF_BH_KINDS] = {
 	"udp4_in", "tcp4_out", "udp6_in", "udp4_new",
