@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/hookbench.sh [BASE]: the packet path's cost per call, this tree's
-# module against BASE's (a git revision, default HEAD), in one QEMU guest
+# module against BASE's (a git revision, default HEAD; its module is built
+# with this tree's kmod/tests/hook_bench.c), in one QEMU guest
 # boot (nothing is loaded into this machine's kernel). Both are built with
 # EXEFLOW_BENCH=1 (kmod/tests/hook_bench.c); each round loads one, times
 # ef_hook() for every kind of packet, unloads it, then the other, in an
@@ -24,8 +25,10 @@ mkdir -p "$out/base-src"
 
 git -C "$top" archive "$base" kmod include tests/vm/build-module.sh |
 	tar -xf - -C "$out/base-src"
-[ -f "$out/base-src/kmod/tests/hook_bench.c" ] ||
-	{ echo "hookbench: $base has no kmod/tests/hook_bench.c" >&2; exit 1; }
+# BASE's code under this tree's bench: the same measurement for both
+grep -q 'tests/hook_bench.c' "$out/base-src/kmod/hook.c" ||
+	{ echo "hookbench: $base predates kmod/tests/hook_bench.c" >&2; exit 1; }
+cp "$top/kmod/tests/hook_bench.c" "$out/base-src/kmod/tests/hook_bench.c"
 echo "hookbench: building $base and the working tree for $kver"
 EXEFLOW_BENCH=1 sh "$out/base-src/tests/vm/build-module.sh" "$kver" "$out/base" >/dev/null
 EXEFLOW_BENCH=1 sh "$vm/build-module.sh" "$kver" "$out/tree" >/dev/null
