@@ -146,6 +146,7 @@ static struct kmem_cache *ef_flow_cache_of(u8 family)
 static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 {
 	struct ef_snap *s = kmem_cache_alloc(ef_snap_cache, gfp);
+	struct ef_proc *p = ef_flow_owner(f);
 
 	if (!s)
 		return NULL;
@@ -153,15 +154,17 @@ static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 	INIT_HLIST_NODE(&s->interim);
 	INIT_LIST_HEAD(&s->f.node);
 	s->f.flags |= EF_FL_SNAP;
-	if (s->f.owner)
-		ef_proc_hold(s->f.owner);
+	if (p)
+		ef_proc_hold(p);
 	return &s->f;
 }
 
 void ef_flow_free(struct ef_flow *f)
 {
-	if (f->owner)
-		ef_proc_put(f->owner);
+	struct ef_proc *p = ef_flow_owner(f);
+
+	if (p)
+		ef_proc_put(p);
 	if (f->flags & EF_FL_SNAP)
 		kmem_cache_free(ef_snap_cache, container_of(f, struct ef_snap, f));
 	else
@@ -286,7 +289,7 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 
 	if (pkt->kernel)
 		f->flags |= EF_FL_KERNEL;
-	if (!pkt->user_sk || f->owner)
+	if (!pkt->user_sk || ef_flow_owner(f))
 		goto out;
 	/*
 	 * The first user socket seen on a flow is its local endpoint (on
@@ -321,11 +324,10 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 	bh = ef_bh_off();
 	spin_lock(&st->lock);
 	f = ef_find(&ef_buckets[h & ef_hmask], &pkt->key);
-	if (f && !f->owner && (f->flags & EF_FL_COOKIE) &&
+	if (f && !ef_flow_owner(f) && (f->flags & EF_FL_COOKIE) &&
 	    f->cookie == cookie) {
 		ef_proc_hold(proc);
-		f->owner = proc;
-		f->method = method;
+		ef_flow_set_owner(f, proc, method);
 	}
 	spin_unlock(&st->lock);
 	ef_bh_restore(bh);
@@ -334,14 +336,16 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 /* A flow without an owner takes its socket's, once the map knows it. */
 static void ef_owner_from_map(struct ef_flow *f, u32 gen)
 {
+	struct ef_proc *p;
 	u8 method;
 
-	if (f->owner || !(f->flags & EF_FL_COOKIE) || f->so_gen == gen)
+	if (ef_flow_owner(f) || !(f->flags & EF_FL_COOKIE) || f->so_gen == gen)
 		return;
 	f->so_gen = gen;
-	f->owner = ef_sockowner_get(f->cookie, &method);
-	if (f->owner)
-		f->method = method;
+	/* not straight into @owner: a miss would overwrite @sock_cgroup */
+	p = ef_sockowner_get(f->cookie, &method);
+	if (p)
+		ef_flow_set_owner(f, p, method);
 }
 
 static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
@@ -374,6 +378,14 @@ static void ef_emit_end(struct list_head *out, struct ef_flow *f)
 	list_add_tail(&f->node, out);
 }
 
+/* Does the flow's process still wait for its exe path? */
+static bool ef_flow_exe_pending(const struct ef_flow *f)
+{
+	struct ef_proc *p = ef_flow_owner(f);
+
+	return p && ef_proc_exe_pending(p);
+}
+
 /* @now, @idle and @close in jiffies */
 static u8 ef_end_reason(const struct ef_flow *f, u32 now, u32 idle, u32 close)
 {
@@ -387,8 +399,7 @@ static u8 ef_end_reason(const struct ef_flow *f, u32 now, u32 idle, u32 close)
 	else
 		return EXEFLOW_END_NONE;
 	/* let the owner's exe path resolve first, within reason */
-	if (f->owner && ef_proc_exe_pending(f->owner) &&
-	    quiet < idle + EF_EXE_WAIT)
+	if (ef_flow_exe_pending(f) && quiet < idle + EF_EXE_WAIT)
 		return EXEFLOW_END_NONE;
 	return reason;
 }
@@ -550,7 +561,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 				continue;
 			}
 			if (listener && !(f->flags & EF_FL_NEW_SENT) &&
-			    f->owner && !ef_proc_exe_pending(f->owner)) {
+			    ef_flow_owner(f) && !ef_flow_exe_pending(f)) {
 				f->flags |= EF_FL_NEW_SENT;
 				ef_emit(out, f, EXEFLOW_EV_NEW, EXEFLOW_END_NONE);
 			}
@@ -599,17 +610,17 @@ int ef_flowtable_init(unsigned int hash_size)
 	unsigned int i, nstripes;
 
 	/* the memory target of bench/README.md, figure 4 */
-	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 128);
-	BUILD_BUG_ON(sizeof(struct ef_flow) > 152);
+	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 120);
+	BUILD_BUG_ON(sizeof(struct ef_flow) > 144);
 	ef_seed = get_random_u32();
 	ef_hmask = hash_size - 1;
 	nstripes = min(hash_size, EF_STRIPES_MAX);
 	ef_smask = nstripes - 1;
 
 	/*
-	 * Not SLAB_HWCACHE_ALIGN: it would round 152 bytes (IPv6) up to
+	 * Not SLAB_HWCACHE_ALIGN: it would round 144 bytes (IPv6) up to
 	 * 192. Flows are touched under their stripe's lock; false
-	 * sharing with a neighbour costs less than a quarter more memory.
+	 * sharing with a neighbour costs less than a third more memory.
 	 */
 	ef_flow_cache4 = kmem_cache_create("exeflow_flow4",
 					   offsetof(struct ef_flow, key) +

@@ -64,7 +64,7 @@ enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 
 /* ef_flow.flags */
 #define EF_FL_COOKIE	BIT(0)	/* cookie: the local user socket is known */
-#define EF_FL_CREDS	BIT(1)	/* sock_uid/sock_cgroup valid */
+#define EF_FL_CREDS	BIT(1)	/* sock_uid (and sock_cgroup, until owned) */
 #define EF_FL_KERNEL	BIT(2)	/* sent without a user socket */
 #define EF_FL_NEW_SENT	BIT(3)	/* NEW record queued */
 #define EF_FL_CLOSING	BIT(4)	/* TCP RST, or FIN both ways */
@@ -73,13 +73,15 @@ enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 #define EF_FL_SNAP	BIT(7)	/* a NEW/UPDATE snapshot (struct ef_snap) */
 
 /*
- * One connection, oriented from its initiator: 128 bytes for IPv4, 152 for
+ * One connection, oriented from its initiator: 120 bytes for IPv4, 144 for
  * IPv6, one per connection, so every field earns its place. A live flow is
  * only in its hash bucket (the exporter's scan walks the buckets, there is
  * no LRU list); an ended one is only on a list (the stripe's dead list, then
- * the export backlog), so the two links share space. Times are jiffies
- * (u32) and per-period packet counts u32: the scan ends a period (UPDATE)
- * long before either can wrap (ef_flowtable_scan()). Interface names are
+ * the export backlog), so the two links share space. The socket's cgroup
+ * is only needed while no process is known (a process record carries its
+ * own), so it shares space with the owner. Times are jiffies (u32) and
+ * per-period packet counts u32: the scan ends a period (UPDATE) long
+ * before either can wrap (ef_flowtable_scan()). Interface names are
  * looked up at export (ifname.c), and the key comes last so that IPv4
  * flows are shorter (ef_flow_size()).
  */
@@ -91,8 +93,10 @@ struct ef_flow {
 	u64 id;
 	u64 bytes[2];
 	u64 cookie;
-	u64 sock_cgroup;
-	struct ef_proc *owner;
+	union {		/* which one: @method, see ef_flow_owner() */
+		u64 sock_cgroup;	/* EF_FL_CREDS, no owner */
+		struct ef_proc *owner;	/* a reference */
+	};
 	u32 pkts[2];		/* this period; both 0: no packet in it yet */
 	u32 first;		/* jiffies: first packet of this period */
 	u32 last;		/* jiffies: last packet */
@@ -106,7 +110,7 @@ struct ef_flow {
 	u8 init_side;		/* key side of the initiator */
 	u8 direction;		/* enum exeflow_direction */
 	u8 tcp_flags[2];
-	u8 method;		/* enum exeflow_method of @owner */
+	u8 method;		/* of @owner; EXEFLOW_M_NONE: none */
 	u8 event;		/* export: enum exeflow_event */
 	u8 end_reason;		/* enum exeflow_end_reason */
 	u8 flags;		/* EF_FL_* */
@@ -138,6 +142,23 @@ static inline struct ef_flow *ef_snap_flow(struct hlist_node *n)
 static inline bool ef_flow_has_pkts(const struct ef_flow *f)
 {
 	return f->pkts[0] || f->pkts[1];
+}
+
+/* The flow's process, or NULL (then @sock_cgroup may be valid). */
+static inline struct ef_proc *ef_flow_owner(const struct ef_flow *f)
+{
+	return f->method != EXEFLOW_M_NONE ? f->owner : NULL;
+}
+
+/*
+ * Attach @proc, whose reference the flow takes over; @method (not
+ * EXEFLOW_M_NONE) is how it became known. The socket's cgroup is gone.
+ */
+static inline void ef_flow_set_owner(struct ef_flow *f, struct ef_proc *proc,
+				     u8 method)
+{
+	f->owner = proc;
+	f->method = method;
 }
 
 /* Jiffies from @then to @now; 0 if @then is later (stamped after @now). */
@@ -203,7 +224,7 @@ void ef_flow_free(struct ef_flow *f);
 /* How the flow's owner is known (enum exeflow_method). */
 static inline u8 ef_flow_method(const struct ef_flow *f)
 {
-	if (f->owner)
+	if (ef_flow_owner(f))
 		return f->method;
 	if (f->flags & EF_FL_CREDS)
 		return EXEFLOW_M_SOCKET_CREDS;

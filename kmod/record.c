@@ -104,6 +104,7 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 		  u64 seq)
 {
 	const struct ef_key *k = &f->key;
+	const struct ef_proc *p = ef_flow_owner(f);
 	int alen = ef_key_alen(k);
 	int i = f->init_side;
 	u32 first = ef_flow_has_pkts(f) ? f->first : f->last;
@@ -150,12 +151,13 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 	if ((f->flags & EF_FL_COOKIE) &&
 	    ef_put_u64(skb, EXEFLOW_F_SOCK_COOKIE, f->cookie, EXEFLOW_F_PAD))
 		goto cancel;
+	/* a process carries its own cgroup id, and took the socket's place */
 	if ((f->flags & EF_FL_CREDS) &&
 	    (nla_put_u32(skb, EXEFLOW_F_SOCK_UID, f->sock_uid) ||
-	     ef_put_u64(skb, EXEFLOW_F_SOCK_CGROUP, f->sock_cgroup,
-			EXEFLOW_F_PAD)))
+	     (!p && ef_put_u64(skb, EXEFLOW_F_SOCK_CGROUP, f->sock_cgroup,
+			       EXEFLOW_F_PAD))))
 		goto cancel;
-	if (f->owner && ef_put_proc(skb, f->owner))
+	if (p && ef_put_proc(skb, p))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -45,7 +45,10 @@
  *     EXEFLOW_F_METHOD:        NLA_U8    enum exeflow_method
  *     EXEFLOW_F_SOCK_COOKIE:   NLA_U64   socket cookie (as SO_COOKIE)
  *     EXEFLOW_F_SOCK_UID:      NLA_U32   socket owner uid (initial userns)
- *     EXEFLOW_F_SOCK_CGROUP:   NLA_U64   socket cgroup v2 id
+ *     EXEFLOW_F_SOCK_CGROUP:   NLA_U64   socket cgroup v2 id; only in
+ *                                        records without EXEFLOW_F_PROC,
+ *                                        whose process carries its own
+ *                                        (EXEFLOW_P_CGROUP_ID)
  *     EXEFLOW_F_PROC:          NLA_NESTED owning process, absent if unknown
  *       EXEFLOW_P_TGID, _PID, _PPID, _SID, _PGID:  NLA_U32 (initial pid ns)
  *       EXEFLOW_P_START_NS:    NLA_U64   boot-time start of the group leader

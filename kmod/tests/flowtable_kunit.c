@@ -46,9 +46,10 @@ static u8 ef_kt_end(u32 now, u32 last, u16 flags, const struct ef_proc *p)
 	struct ef_flow f = {
 		.last = last,
 		.flags = flags,
-		.owner = (struct ef_proc *)p,
 	};
 
+	if (p)
+		ef_flow_set_owner(&f, (struct ef_proc *)p, EXEFLOW_M_TASK);
 	return ef_end_reason(&f, now, EF_KT_S(15), EF_KT_S(2));
 }
 
@@ -230,6 +231,52 @@ static void ef_kt_update_snapshot(struct kunit *test)
 		list_del(&r->node);
 		ef_flow_free(r);
 	}
+	if (own)
+		ef_kt_table_teardown();
+}
+
+/*
+ * A snapshot holds a reference to its flow's process, put when it is freed.
+ * The process shares space with the socket's cgroup id: a flow without one
+ * keeps the id and no reference is taken or put through it.
+ */
+static void ef_kt_snapshot_owner(struct kunit *test)
+{
+	struct ef_proc p = { .ref = REFCOUNT_INIT(1) };
+	struct ef_flow f = {
+		.pkts = { 1, 0 },
+		.flags = EF_FL_COOKIE | EF_FL_CREDS,
+		.sock_cgroup = 0x4d,	/* no pointer: put() would fault */
+	};
+	bool own = !ef_flow_cache4;
+	struct ef_flow *r, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(out);
+
+	if (own)
+		ef_kt_table_setup(test);
+	ef_emit_update(&out, &f);
+	f.pkts[EF_FWD] = 1;
+	ef_flow_set_owner(&f, &p, EXEFLOW_M_SOCKET);
+	ef_emit_update(&out, &f);
+	KUNIT_EXPECT_EQ(test, refcount_read(&p.ref), 2U);
+
+	list_for_each_entry_safe(r, tmp, &out, node) {
+		if (n++ == 0) {
+			KUNIT_EXPECT_NULL(test, ef_flow_owner(r));
+			KUNIT_EXPECT_EQ(test, ef_flow_method(r),
+					EXEFLOW_M_SOCKET_CREDS);
+			KUNIT_EXPECT_EQ(test, r->sock_cgroup, 0x4dULL);
+		} else {
+			KUNIT_EXPECT_PTR_EQ(test, ef_flow_owner(r), &p);
+			KUNIT_EXPECT_EQ(test, ef_flow_method(r),
+					EXEFLOW_M_SOCKET);
+		}
+		list_del(&r->node);
+		ef_flow_free(r);
+	}
+	KUNIT_EXPECT_EQ(test, n, 2U);
+	KUNIT_EXPECT_EQ(test, refcount_read(&p.ref), 1U);
 	if (own)
 		ef_kt_table_teardown();
 }
@@ -444,6 +491,7 @@ static struct kunit_case ef_timeout_cases[] = {
 	KUNIT_CASE(ef_kt_end_exe_pending),
 	KUNIT_CASE(ef_kt_evict_quota),
 	KUNIT_CASE(ef_kt_update_snapshot),
+	KUNIT_CASE(ef_kt_snapshot_owner),
 	KUNIT_CASE(ef_kt_scan_active_timeout),
 	KUNIT_CASE(ef_kt_scan_evict_share),
 	KUNIT_CASE(ef_kt_scan_evict_quietest),

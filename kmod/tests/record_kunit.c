@@ -85,7 +85,10 @@ static const struct nla_policy ef_kt_policy[EXEFLOW_A_MAX + 1] = {
  */
 #define EF_KT_REC_NETNS	(BIT_ULL(63) | 42)
 
-/* Everything a record can carry: a TCP/IPv4 flow the client initiated. */
+/*
+ * Everything a record can carry: a TCP/IPv4 flow the client initiated, its
+ * process known (so no socket cgroup id: ef_kt_record_creds()).
+ */
 struct ef_kt_rec {
 	struct ef_flow f;
 	struct ef_proc p;
@@ -127,9 +130,7 @@ static struct ef_kt_rec *ef_kt_full(struct kunit *test)
 	f->flags = EF_FL_COOKIE | EF_FL_CREDS | EF_FL_NEW_SENT;
 	f->cookie = 0x1122334455667788ULL;
 	f->sock_uid = 1000;
-	f->sock_cgroup = 77;
-	f->owner = p;
-	f->method = EXEFLOW_M_TASK;
+	ef_flow_set_owner(f, p, EXEFLOW_M_TASK);
 
 	p->tgid = 1234;
 	p->pid = 1235;
@@ -318,7 +319,7 @@ static void ef_kt_record_full(struct kunit *test)
 	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_TASK);
 	ef_kt_u64(test, a->f, EXEFLOW_F_SOCK_COOKIE, 0x1122334455667788ULL);
 	ef_kt_u32(test, a->f, EXEFLOW_F_SOCK_UID, 1000);
-	ef_kt_u64(test, a->f, EXEFLOW_F_SOCK_CGROUP, 77);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_CGROUP);
 
 	ef_kt_u32(test, a->p, EXEFLOW_P_TGID, 1234);
 	ef_kt_u32(test, a->p, EXEFLOW_P_PID, 1235);
@@ -395,6 +396,44 @@ static void ef_kt_record_minimal(struct kunit *test)
 	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_UID);
 	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_CGROUP);
 	ef_kt_absent(test, a->f, EXEFLOW_F_PROC);
+	kfree_skb(skb);
+}
+
+/*
+ * The socket's credentials: its uid whenever known, its cgroup id only
+ * without a process, whose own cgroup id is in EXEFLOW_F_PROC (and whose
+ * pointer takes the socket cgroup's place in the flow).
+ */
+static void ef_kt_record_creds(struct kunit *test)
+{
+	struct ef_kt_rec *r = ef_kt_full(test);
+	struct ef_kt_attrs *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct sk_buff *skb;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 1, a);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_TASK);
+	ef_kt_u32(test, a->f, EXEFLOW_F_SOCK_UID, 1000);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_CGROUP);
+	ef_kt_u64(test, a->p, EXEFLOW_P_CGROUP_ID, 77);
+	kfree_skb(skb);
+
+	/* the same socket, its process never known */
+	r->f.method = EXEFLOW_M_NONE;
+	r->f.sock_cgroup = 88;
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 2, a);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_SOCKET_CREDS);
+	ef_kt_u32(test, a->f, EXEFLOW_F_SOCK_UID, 1000);
+	ef_kt_u64(test, a->f, EXEFLOW_F_SOCK_CGROUP, 88);
+	ef_kt_absent(test, a->f, EXEFLOW_F_PROC);
+	kfree_skb(skb);
+
+	/* no credentials: neither */
+	r->f.flags &= ~EF_FL_CREDS;
+	skb = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 3, a);
+	ef_kt_u8(test, a->f, EXEFLOW_F_METHOD, EXEFLOW_M_NONE);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_UID);
+	ef_kt_absent(test, a->f, EXEFLOW_F_SOCK_CGROUP);
 	kfree_skb(skb);
 }
 
@@ -619,6 +658,7 @@ static void ef_kt_record_ifname(struct kunit *test)
 static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_full),
 	KUNIT_CASE(ef_kt_record_minimal),
+	KUNIT_CASE(ef_kt_record_creds),
 	KUNIT_CASE(ef_kt_record_old_times),
 	KUNIT_CASE(ef_kt_record_icmp),
 	KUNIT_CASE(ef_kt_record_exe_pending),

@@ -150,6 +150,7 @@ n=$(grep '^REC' $REC | grep 'ev=END' | grep ' dport=504[0-7] ' | grep 'dir=out' 
 echo "OK 8 more short-lived processes in a private mount namespace: full exe path"
 has "deleted binary" ' dport=5006 ' 'dir=in' " tgid=$S6 " 'exe=[^ ]*gone_nettest ' 'pflags=0x18'
 has "uid via setpriv" ' dport=5007 ' 'dir=out' " tgid=$C9 " ' uid=1000 gid=1000 euid=1000 egid=1000 ' 'sock_uid=1000 '
+hasnt "no socket cgroup beside a process" ' tgid=' 'sock_cgroup='
 S12=$(sed -n 's/^tcp-sink pid=\([0-9]*\).*/\1/p' /tmp/k10/s12)
 M12=accept
 [ "$(param accept_probe)" = 1 ] || M12=task

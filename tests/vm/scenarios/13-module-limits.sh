@@ -54,6 +54,8 @@ efclient listen 1 >/tmp/k20/held
 grep '^REC' /tmp/k20/held | head -n 4
 grep -q '^REC seq=1 ev=END' /tmp/k20/held || fail "held records not delivered"
 grep -q 'method=socket-creds' /tmp/k20/held || echo "note: no socket-creds record held"
+grep 'method=socket-creds' /tmp/k20/held | grep -v ' sock_uid=[0-9]* sock_cgroup=[1-9]' &&
+	fail "socket-creds record without the socket's uid and cgroup"
 grep -q "^REC seq=4 " /tmp/k20/held || fail "not all 4 held records delivered"
 netns_cleanup
 rmmod exeflow || fail "rmmod 1"

@@ -208,9 +208,10 @@ static void print_flow(struct nlattr *nest)
 	if (tb[EXEFLOW_F_SOCK_COOKIE])
 		printf(" cookie=%" PRIu64, u64(tb, EXEFLOW_F_SOCK_COOKIE));
 	if (tb[EXEFLOW_F_SOCK_UID])
-		printf(" sock_uid=%u sock_cgroup=%" PRIu64,
-		       u32(tb, EXEFLOW_F_SOCK_UID),
-		       u64(tb, EXEFLOW_F_SOCK_CGROUP));
+		printf(" sock_uid=%u", u32(tb, EXEFLOW_F_SOCK_UID));
+	/* only without a process (which has its own cgroup id) */
+	if (tb[EXEFLOW_F_SOCK_CGROUP])
+		printf(" sock_cgroup=%" PRIu64, u64(tb, EXEFLOW_F_SOCK_CGROUP));
 	if (tb[EXEFLOW_F_PROC])
 		print_proc(tb[EXEFLOW_F_PROC]);
 	printf("\n");
