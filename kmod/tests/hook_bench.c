@@ -18,6 +18,8 @@
 #include <linux/udp.h>
 #include <linux/vmalloc.h>
 
+#include "pktbuild.h"
+
 #define EF_BH_COLD_PAGES	256	/* read before each call */
 #define EF_BH_COLD_AREA		4096	/* pages read round robin */
 
@@ -33,55 +35,33 @@ static const char *const ef_bh_name[EF_BH_KINDS] = {
 static u64 ef_bh_ps[EF_BH_KINDS];	/* picoseconds per call */
 static unsigned int ef_bh_calls;
 
+/* fd00::1 or 10.0.0.1 port 40000 to ::2 or .2 port 5201: TCP ACK, UDP */
 static struct sk_buff *ef_bh_skb(u8 family, u8 proto)
 {
-	unsigned int nhlen = family == AF_INET ? sizeof(struct iphdr) :
-						  sizeof(struct ipv6hdr);
-	unsigned int l4len = proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
-						    sizeof(struct udphdr) + 64;
-	struct sk_buff *skb = alloc_skb(nhlen + l4len, GFP_KERNEL);
+	u8 src[16] = { 0xfd, [15] = 1 }, dst[16] = { 0xfd, [15] = 2 };
+	__be32 src4 = htonl(0x0a000001), dst4 = htonl(0x0a000002);
+	union {
+		struct tcphdr tcp;
+		u8 udp[sizeof(struct udphdr) + 64];
+	} h = {};
+	struct udphdr *uh = (struct udphdr *)h.udp;
+	unsigned int len;
 
-	if (!skb)
-		return NULL;
-	skb_reset_network_header(skb);
-	if (family == AF_INET) {
-		struct iphdr *iph = skb_put_zero(skb, sizeof(*iph));
-
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->ttl = 64;
-		iph->protocol = proto;
-		iph->tot_len = htons(nhlen + l4len);
-		iph->saddr = htonl(0x0a000001);
-		iph->daddr = htonl(0x0a000002);
-	} else {
-		struct ipv6hdr *ip6h = skb_put_zero(skb, sizeof(*ip6h));
-
-		ip6h->version = 6;
-		ip6h->nexthdr = proto;
-		ip6h->hop_limit = 64;
-		ip6h->payload_len = htons(l4len);
-		ip6h->saddr.s6_addr[0] = 0xfd;
-		ip6h->saddr.s6_addr[15] = 1;
-		ip6h->daddr.s6_addr[0] = 0xfd;
-		ip6h->daddr.s6_addr[15] = 2;
-	}
-	skb_set_transport_header(skb, nhlen);
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = skb_put_zero(skb, sizeof(*th));
-
-		th->source = htons(40000);
-		th->dest = htons(5201);
-		th->doff = 5;
-		th->ack = 1;
+		h.tcp.source = htons(40000);
+		h.tcp.dest = htons(5201);
+		h.tcp.doff = 5;
+		h.tcp.ack = 1;
+		len = sizeof(h.tcp);
 	} else {
-		struct udphdr *uh = skb_put_zero(skb, l4len);
-
 		uh->source = htons(40000);
 		uh->dest = htons(5201);
-		uh->len = htons(l4len);
+		uh->len = htons(sizeof(h.udp));
+		len = sizeof(h.udp);
 	}
-	return skb;
+	if (family == AF_INET)
+		return ef_test_skb(family, proto, &src4, &dst4, &h, len, 0);
+	return ef_test_skb(family, proto, src, dst, &h, len, 0);
 }
 
 /* Read EF_BH_COLD_PAGES pages of @area from page @*next on. */

@@ -9,6 +9,7 @@
 #include <linux/udp.h>
 
 #include "kunit.h"
+#include "pktbuild.h"
 
 #ifdef EF_HAVE_KUNIT_SUITES
 
@@ -24,39 +25,19 @@ static bool ef_kt_parse(struct kunit *test, struct ef_pkt *pkt, u8 family,
 	};
 	unsigned int nhlen = family == AF_INET ? sizeof(struct iphdr) :
 						  sizeof(struct ipv6hdr);
+	u8 saddr[16], daddr[16];
 	struct sk_buff *skb;
 	bool ok;
 
-	skb = alloc_skb(nhlen + l4len, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	skb_reset_network_header(skb);
 	if (family == AF_INET) {
-		struct iphdr *iph = skb_put_zero(skb, sizeof(*iph));
-
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->ttl = 64;
-		iph->protocol = proto;
-		iph->frag_off = htons(frag_off);
-		iph->tot_len = htons(nhlen + l4len);
-		KUNIT_EXPECT_EQ(test, in4_pton(src, -1, (u8 *)&iph->saddr,
-					       -1, NULL), 1);
-		KUNIT_EXPECT_EQ(test, in4_pton(dst, -1, (u8 *)&iph->daddr,
-					       -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in4_pton(src, -1, saddr, -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in4_pton(dst, -1, daddr, -1, NULL), 1);
 	} else {
-		struct ipv6hdr *ip6h = skb_put_zero(skb, sizeof(*ip6h));
-
-		ip6h->version = 6;
-		ip6h->nexthdr = proto;
-		ip6h->hop_limit = 64;
-		ip6h->payload_len = htons(l4len);
-		KUNIT_EXPECT_EQ(test, in6_pton(src, -1, ip6h->saddr.s6_addr,
-					       -1, NULL), 1);
-		KUNIT_EXPECT_EQ(test, in6_pton(dst, -1, ip6h->daddr.s6_addr,
-					       -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in6_pton(src, -1, saddr, -1, NULL), 1);
+		KUNIT_EXPECT_EQ(test, in6_pton(dst, -1, daddr, -1, NULL), 1);
 	}
-	if (l4len)
-		skb_put_data(skb, l4, l4len);
+	skb = ef_test_skb(family, proto, saddr, daddr, l4, l4len, frag_off);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
 
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->key.netns_id = EF_KT_NETNS;
