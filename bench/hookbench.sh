@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/hookbench.sh [BASE]: the packet path's cost per call, this tree's
 # module against BASE's (a git revision, default HEAD; its module is built
-# with this tree's kmod/tests/hook_bench.c), in one QEMU guest
+# with this tree's kmod/tests/hook_bench.c and pktbuild.h), in one QEMU guest
 # boot (nothing is loaded into this machine's kernel). Both are built with
 # EXEFLOW_BENCH=1 (kmod/tests/hook_bench.c); each round loads one, times
 # ef_hook() for every kind of packet, unloads it, then the other, in an
@@ -28,7 +28,8 @@ git -C "$top" archive "$base" kmod include tests/vm/build-module.sh |
 # BASE's code under this tree's bench: the same measurement for both
 grep -q 'tests/hook_bench.c' "$out/base-src/kmod/hook.c" ||
 	{ echo "hookbench: $base predates kmod/tests/hook_bench.c" >&2; exit 1; }
-cp "$top/kmod/tests/hook_bench.c" "$out/base-src/kmod/tests/hook_bench.c"
+cp "$top/kmod/tests/hook_bench.c" "$top/kmod/tests/pktbuild.h" \
+	"$out/base-src/kmod/tests/"
 echo "hookbench: building $base and the working tree for $kver"
 EXEFLOW_BENCH=1 sh "$out/base-src/tests/vm/build-module.sh" "$kver" "$out/base" >/dev/null
 EXEFLOW_BENCH=1 sh "$vm/build-module.sh" "$kver" "$out/tree" >/dev/null
