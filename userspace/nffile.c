@@ -65,6 +65,7 @@ struct nff_out {
 	int blk_state;		/* under lock */
 	int inflight;		/* BUSY may be set */
 	int retry;		/* blk holds a block whose write failed */
+	uint64_t failures;	/* background writes that failed */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;	/* blk_state or stop changed */
@@ -344,6 +345,11 @@ void nff_out_free(struct nff_out *o)
 }
 
 int nff_out_fd(const struct nff_out *o) { return o->fd; }
+uint64_t nff_out_failures(const struct nff_out *o)
+{
+	return o->failures;
+}
+
 size_t nff_out_buffered(const struct nff_out *o)
 {
 	return o->used + o->blk_used;
@@ -411,11 +417,17 @@ static int reap(struct nff_out *o)
 	o->retry = o->blk_state == BLK_FAILED;
 	pthread_mutex_unlock(&o->lock);
 	o->inflight = 0;
+	o->failures += (uint64_t)o->retry;
 	if (!o->retry) {
 		o->blk_used = 0;
 		o->blk_nrec = 0;
 	}
 	return o->retry;
+}
+
+int nff_out_settle(struct nff_out *o)
+{
+	return reap(o);
 }
 
 /*

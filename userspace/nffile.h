@@ -100,6 +100,13 @@ int nff_out_fd(const struct nff_out *o);
 /* Record bytes not known to be on disk, including a block handed over. */
 size_t nff_out_buffered(const struct nff_out *o);
 int nff_out_compression(const struct nff_out *o);
+/* Blocks whose write failed in the writer thread, over @o's life; each was
+ * retried by the caller (and counted there again if that failed too), so
+ * a retry that succeeds does not hide the failure. */
+uint64_t nff_out_failures(const struct nff_out *o);
+/* Wait for a block the thread is writing; 1 if that write failed (the next
+ * append, flush or finalise retries it first), else 0. */
+int nff_out_settle(struct nff_out *o);
 
 /* ---- reading and repair ---- */
 

@@ -959,5 +959,9 @@ int nfw_close(struct nfw *w)
 }
 
 const char *nfw_error(const struct nfw *w) { return w->err; }
-void nfw_get_stats(const struct nfw *w, struct nfw_stats *st) { *st = w->st; }
+void nfw_get_stats(const struct nfw *w, struct nfw_stats *st)
+{
+	*st = w->st;
+	st->errors += nff_out_failures(w->out);
+}
 const char *nfw_current_name(const struct nfw *w) { return w->cur; }

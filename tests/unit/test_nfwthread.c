@@ -426,6 +426,42 @@ START_TEST(background_failure_found_by_flush)
 }
 END_TEST
 
+/* The disk recovers before anyone looks: the retry succeeds and no call
+ * fails, but the failure is still counted (nfw_stats.errors adds it). */
+START_TEST(background_failure_counted_when_retry_succeeds)
+{
+	struct nff_out *o = nff_out_new(NFF_COMP_NONE);
+	struct nff_stat st;
+	struct nff_walk w;
+	struct expect e;
+	uint64_t before;
+	size_t bytes;
+	unsigned k;
+	int dfd, fr, settled;
+
+	dfd = open_failing(o, "f", &bytes, &k);
+	before = nff_out_failures(o);	/* counted when seen, not before */
+	settled = nff_out_settle(o);
+	set_fsize(RLIM_INFINITY);
+	fr = nff_out_flush(o);
+
+	ck_assert_uint_gt(k, 0);
+	ck_assert_uint_eq(before, 0);
+	ck_assert_int_eq(settled, 1);
+	ck_assert_int_eq(fr, 0);
+	ck_assert_uint_eq(nff_out_failures(o), 1);
+	ck_assert_uint_eq(nff_out_buffered(o), 0);
+	nfr_stat_init(&st);
+	ck_assert_int_eq(nff_out_finalise(o, "h", &st), 0);
+	ck_assert_uint_eq(nff_out_failures(o), 1);
+	nff_out_free(o);
+	close(dfd);
+	e = read_back("f", &w);
+	ck_assert_uint_eq(e.next, k);
+	rm_tmp();
+}
+END_TEST
+
 /* Found by the append that needs the buffer back: that append fails, with
  * the failed block and everything since kept; after the disk recovers a
  * flush writes both blocks and the refused record can be added again. */
@@ -688,6 +724,7 @@ static Suite *suite(void)
 	tcase_add_test(t, flush_waits_for_thread);
 	tcase_add_test(t, background_failure_found_by_flush);
 	tcase_add_test(t, background_failure_found_by_append);
+	tcase_add_test(t, background_failure_counted_when_retry_succeeds);
 	tcase_add_test(t, failed_block_survives_close);
 	tcase_add_test(t, close_waits_for_thread);
 	tcase_add_test(t, nfw_background_failure);
