@@ -116,21 +116,28 @@ static __always_inline struct ef_flow *ef_find(const struct hlist_head *b,
 }
 
 /*
- * The hooks run in softirq context (LOCAL_IN) or in a task (LOCAL_OUT).
- * Where softirqs are already off, the plain lock is enough: most packets
- * are received, and this saves them the bh round trip.
+ * The packet path's hold on a stripe. The hooks run in softirq context
+ * (LOCAL_IN) or in a task (LOCAL_OUT). Where softirqs are already off,
+ * the plain lock is enough: most packets are received, and this saves
+ * them the bh round trip. Returns whether softirqs were turned off here.
  */
-static __always_inline bool ef_bh_off(void)
+static __always_inline bool ef_stripe_lock_pkt(struct ef_stripe *st)
+	__acquires(&st->lock)
 {
-	if (in_softirq())
-		return false;
-	local_bh_disable();
-	return true;
+	bool bh = !in_softirq();
+
+	if (bh)
+		local_bh_disable();
+	spin_lock(&st->lock);
+	return bh;
 }
 
-static __always_inline void ef_bh_restore(bool off)
+static __always_inline void ef_stripe_unlock_pkt(struct ef_stripe *st,
+						 bool bh)
+	__releases(&st->lock)
 {
-	if (off)
+	spin_unlock(&st->lock);
+	if (bh)
 		local_bh_enable();
 }
 
@@ -251,8 +258,7 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 	u32 now;
 	int dir;
 
-	bh = ef_bh_off();
-	spin_lock(&st->lock);
+	bh = ef_stripe_lock_pkt(st);
 	now = jiffies;	/* under the lock: "first" never after "last" */
 	f = ef_find(b, &pkt->key);
 	if (f && (f->flags & EF_FL_CLOSING) && ef_is_new_syn(pkt)) {
@@ -307,8 +313,7 @@ int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 	if (pkt->gate && *cookie == f->cookie)
 		need |= EF_NEED_TASK;
 out:
-	spin_unlock(&st->lock);
-	ef_bh_restore(bh);
+	ef_stripe_unlock_pkt(st, bh);
 	return need;
 }
 
@@ -321,16 +326,14 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 	struct ef_flow *f;
 	bool bh;
 
-	bh = ef_bh_off();
-	spin_lock(&st->lock);
+	bh = ef_stripe_lock_pkt(st);
 	f = ef_find(&ef_buckets[h & ef_hmask], &pkt->key);
 	if (f && !ef_flow_owner(f) && (f->flags & EF_FL_COOKIE) &&
 	    f->cookie == cookie) {
 		ef_proc_hold(proc);
 		ef_flow_set_owner(f, proc, method);
 	}
-	spin_unlock(&st->lock);
-	ef_bh_restore(bh);
+	ef_stripe_unlock_pkt(st, bh);
 }
 
 /* A flow without an owner takes its socket's, once the map knows it. */

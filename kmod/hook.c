@@ -53,6 +53,20 @@ static __always_inline int ef_addr_cmp(const __be32 *a, const __be32 *b)
 	return 0;
 }
 
+/* The packet's source goes to key side @side, its destination opposite. */
+static __always_inline void ef_key_set_addrs(struct ef_key *k, u8 side,
+					     const __be32 *src,
+					     const __be32 *dst)
+{
+	if (k->family == AF_INET) {
+		k->addr[side] = src[0];
+		k->addr[!side] = dst[0];
+	} else {
+		memcpy(&k->addr[side * 4], src, 16);
+		memcpy(&k->addr[!side * 4], dst, 16);
+	}
+}
+
 /* ICMP queries: request type for a reply type, or -1 if not a reply. */
 static int ef_icmp_request_of(u8 family, u8 type)
 {
@@ -85,7 +99,6 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 			const __be32 *dst, const u8 *icmph)
 {
 	struct ef_key *k = &pkt->key;
-	unsigned int alen = ef_key_alen(k);
 	int req = ef_icmp_request_of(k->family, icmph[0]);
 	bool query = req >= 0 || ef_icmp_is_request(k->family, icmph[0]);
 
@@ -94,15 +107,13 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 	if (!query) {
 		/* errors and the rest: both directions, no id */
 		pkt->side = ef_addr_cmp(src, dst) > 0;
-		memcpy(ef_key_addr(k, pkt->side), src, alen);
-		memcpy(ef_key_addr(k, !pkt->side), dst, alen);
+		ef_key_set_addrs(k, pkt->side, src, dst);
 		pkt->init_side = pkt->side;
 		return;
 	}
 	memcpy(&k->icmp_id, icmph + 4, sizeof(k->icmp_id));
 	pkt->side = req >= 0;		/* a reply comes from the responder */
-	memcpy(ef_key_addr(k, pkt->side), src, alen);
-	memcpy(ef_key_addr(k, !pkt->side), dst, alen);
+	ef_key_set_addrs(k, pkt->side, src, dst);
 	pkt->init_side = 0;
 }
 
@@ -117,13 +128,7 @@ static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
 	if (!cmp)
 		cmp = (int)ntohs(sport) - (int)ntohs(dport);
 	pkt->side = cmp > 0;
-	if (k->family == AF_INET) {
-		k->addr[pkt->side] = src[0];
-		k->addr[!pkt->side] = dst[0];
-	} else {
-		memcpy(&k->addr[pkt->side * 4], src, 16);
-		memcpy(&k->addr[!pkt->side * 4], dst, 16);
-	}
+	ef_key_set_addrs(k, pkt->side, src, dst);
 	k->port[pkt->side] = sport;
 	k->port[!pkt->side] = dport;
 	pkt->init_side = pkt->side;
