@@ -118,8 +118,9 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 }
 
 /* Ports: side 0 is the lower (address, port) pair. */
-static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
-			 const __be32 *dst, __be16 sport, __be16 dport)
+static __always_inline void ef_key_ports(struct ef_pkt *pkt,
+					 const __be32 *src, const __be32 *dst,
+					 __be16 sport, __be16 dport)
 {
 	struct ef_key *k = &pkt->key;
 	/* src and dst are 16 bytes, zero-padded for IPv4 */
@@ -139,10 +140,17 @@ static void ef_key_ports(struct ef_pkt *pkt, const __be32 *src,
 		pkt->init_side = !pkt->side;
 }
 
-static bool ef_parse_l4(struct sk_buff *skb, struct ef_pkt *pkt, int thoff,
-			bool fragment, const __be32 *src, const __be32 *dst)
+/*
+ * Every packet goes through ef_parse(), ef_parse_l4() and ef_key_ports():
+ * inlined into the hook, as calls they cost more than their work.
+ */
+static __always_inline bool ef_parse_l4(struct sk_buff *skb,
+					struct ef_pkt *pkt, int thoff,
+					bool fragment, const __be32 *src,
+					const __be32 *dst)
 {
 	struct ef_key *k = &pkt->key;
+	__be16 port[2] = {};
 	u8 buf[20];
 	const u8 *h;
 
@@ -154,21 +162,19 @@ static bool ef_parse_l4(struct sk_buff *skb, struct ef_pkt *pkt, int thoff,
 		if (!h)
 			return false;
 		pkt->tcp_flags = tcp_flag_byte((const struct tcphdr *)h);
-		ef_key_ports(pkt, src, dst, ((const __be16 *)h)[0],
-			     ((const __be16 *)h)[1]);
-		return true;
+		memcpy(port, h, sizeof(port));
+		break;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
 	case IPPROTO_DCCP:
 		if (fragment)
 			break;
-		h = skb_header_pointer(skb, thoff, 4, buf);
+		h = skb_header_pointer(skb, thoff, sizeof(port), buf);
 		if (!h)
 			return false;
-		ef_key_ports(pkt, src, dst, ((const __be16 *)h)[0],
-			     ((const __be16 *)h)[1]);
-		return true;
+		memcpy(port, h, sizeof(port));
+		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if (fragment ||
@@ -180,12 +186,13 @@ static bool ef_parse_l4(struct sk_buff *skb, struct ef_pkt *pkt, int thoff,
 		ef_key_icmp(pkt, src, dst, h);
 		return true;
 	}
-	ef_key_ports(pkt, src, dst, 0, 0);
+	ef_key_ports(pkt, src, dst, port[0], port[1]);
 	return true;
 }
 
-static bool ef_parse(struct sk_buff *skb, const struct nf_hook_state *state,
-		     struct ef_pkt *pkt)
+static __always_inline bool ef_parse(struct sk_buff *skb,
+				     const struct nf_hook_state *state,
+				     struct ef_pkt *pkt)
 {
 	struct ef_key *k = &pkt->key;
 	__be32 src[4] __aligned(8) = {}, dst[4] __aligned(8) = {};
