@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The flow table: a power-of-two bucket array split into stripes (bucket b
- * belongs to stripe b & ef_smask). Each stripe has a spinlock (taken with
- * _bh: the hooks run in task and softirq context) guarding its buckets and
- * a list of flows ended on the packet path. Counters are plain fields
+ * The flow table: a power-of-two bucket array split into stripes (struct
+ * ef_table, flowpath.h, which also holds the per-packet path). Each stripe
+ * has a spinlock (taken with _bh: the hooks run in task and softirq
+ * context) guarding its buckets and a list of flows ended on the packet
+ * path. Counters are plain fields
  * updated under the stripe lock. There is no LRU list (16 bytes a flow):
  * the exporter's scan visits every flow anyway, and eviction picks the
  * longest quiet flows by a histogram of quiet times (ef_evict_class()).
@@ -22,6 +23,7 @@
 #include <linux/timekeeping.h>
 #include <net/tcp.h>
 
+#include "flowpath.h"
 #include "flowtable.h"
 #include "params.h"
 #include "proc.h"
@@ -47,98 +49,14 @@
 /* Quiet-time classes for eviction: class c = quiet jiffies < 2^c. */
 #define EF_QUIET_CLASSES	33
 
-struct ef_stripe {
-	spinlock_t lock;
-	struct list_head dead;	/* ended on the packet path */
-} ____cacheline_aligned_in_smp;
-
-static struct hlist_head *ef_buckets;
-static unsigned int ef_hmask;
-static struct ef_stripe *ef_stripes;
-static unsigned int ef_smask;
+struct ef_table ef_tab __read_mostly;
 static struct kmem_cache *ef_flow_cache4, *ef_flow_cache6, *ef_snap_cache;
 static atomic_t ef_nflows = ATOMIC_INIT(0);
 static atomic64_t ef_flow_ids = ATOMIC64_INIT(0);
-static u32 ef_seed __read_mostly;
-
-/*
- * The packet path's helpers are inlined with the key length fixed by
- * family: every packet pays for them, and a call or a length loop costs
- * more than the work.
- */
-static __always_inline u32 ef_hash(const struct ef_key *k)
-{
-	BUILD_BUG_ON(EF_KEY_LEN4 % sizeof(u64) || EF_KEY_LEN6 % sizeof(u64));
-	if (k->family == AF_INET6)
-		return jhash2((const u32 *)k, EF_KEY_LEN6 / sizeof(u32),
-			      ef_seed);
-	return jhash2((const u32 *)k, EF_KEY_LEN4 / sizeof(u32), ef_seed);
-}
 
 unsigned int ef_flowtable_count(void)
 {
 	return atomic_read(&ef_nflows);
-}
-
-/* Keys are u64 aligned, their lengths multiples of 8: compare words. */
-static __always_inline bool ef_key_eq(const struct ef_key *a,
-				      const struct ef_key *b, unsigned int len)
-{
-	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
-	u64 diff = 0;
-	unsigned int i;
-
-	for (i = 0; i < len / sizeof(u64); i++)
-		diff |= x[i] ^ y[i];
-	return !diff;
-}
-
-static __always_inline struct ef_flow *ef_find(const struct hlist_head *b,
-					       const struct ef_key *k)
-{
-	struct ef_flow *f;
-
-	/*
-	 * An IPv4 key's bytes include its family; an IPv4 flow has no room
-	 * for an IPv6 key, so check the family before reading that far.
-	 */
-	if (k->family == AF_INET6) {
-		hlist_for_each_entry(f, b, hnode)
-			if (f->key.family == AF_INET6 &&
-			    ef_key_eq(&f->key, k, EF_KEY_LEN6))
-				return f;
-		return NULL;
-	}
-	hlist_for_each_entry(f, b, hnode)
-		if (ef_key_eq(&f->key, k, EF_KEY_LEN4))
-			return f;
-	return NULL;
-}
-
-/*
- * The packet path's hold on a stripe. The hooks run in softirq context
- * (LOCAL_IN) or in a task (LOCAL_OUT). Where softirqs are already off,
- * the plain lock is enough: most packets are received, and this saves
- * them the bh round trip. Returns whether softirqs were turned off here.
- */
-static __always_inline bool ef_stripe_lock_pkt(struct ef_stripe *st)
-	__acquires(&st->lock)
-{
-	bool bh = !in_softirq();
-
-	if (bh)
-		local_bh_disable();
-	spin_lock(&st->lock);
-	return bh;
-}
-
-static __always_inline void ef_stripe_unlock_pkt(struct ef_stripe *st,
-						 bool bh)
-	__releases(&st->lock)
-{
-	spin_unlock(&st->lock);
-	if (bh)
-		local_bh_enable();
 }
 
 static struct kmem_cache *ef_flow_cache_of(u8 family)
@@ -218,103 +136,24 @@ static void ef_flow_unlink(struct ef_flow *f, u8 reason)
 		ef_stat_inc(EXEFLOW_S_FLOWS_EVICTED);
 }
 
-/* the name is looked up at export (ifname.c) */
-static void ef_set_if(int *ifindex, const struct net_device *dev)
-{
-	if (dev)
-		*ifindex = dev->ifindex;
-}
-
-static void ef_tcp_state(struct ef_flow *f, u8 flags, int dir)
-{
-	if (flags & TCPHDR_RST)
-		f->flags |= EF_FL_CLOSING;
-	if (flags & TCPHDR_FIN)
-		f->flags |= dir == EF_FWD ? EF_FL_FIN_FWD : EF_FL_FIN_REV;
-	if ((f->flags & (EF_FL_FIN_FWD | EF_FL_FIN_REV)) ==
-	    (EF_FL_FIN_FWD | EF_FL_FIN_REV))
-		f->flags |= EF_FL_CLOSING;
-}
-
-static bool ef_is_new_syn(const struct ef_pkt *pkt)
-{
-	return pkt->key.proto == IPPROTO_TCP &&
-	       (pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN;
-}
-
 /*
- * Account one packet. Returns EF_NEED_* when the caller should look for an
- * owner (outside the stripe lock) and attach it with ef_flow_attach();
- * *cookie is then the local socket's cookie.
+ * A flow for @pkt where there is none; where @old is a closing connection
+ * whose tuple a new SYN reuses, @old ends first. NULL when the table is
+ * full or memory is short (counted).
  */
-int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
+struct ef_flow *ef_flow_start(struct ef_stripe *st, struct hlist_head *b,
+			      struct ef_flow *old, const struct ef_pkt *pkt)
 {
-	u32 h = ef_hash(&pkt->key);
-	struct hlist_head *b = &ef_buckets[h & ef_hmask];
-	struct ef_stripe *st = &ef_stripes[h & ef_smask];
 	struct ef_flow *f;
-	int need = 0;
-	bool bh;
-	u32 now;
-	int dir;
 
-	bh = ef_stripe_lock_pkt(st);
-	now = jiffies;	/* under the lock: "first" never after "last" */
-	f = ef_find(b, &pkt->key);
-	if (f && (f->flags & EF_FL_CLOSING) && ef_is_new_syn(pkt)) {
-		/* a new connection reuses a closing flow's tuple */
-		ef_flow_unlink(f, EXEFLOW_END_FIN);
-		list_add_tail(&f->node, &st->dead);
-		f = NULL;
+	if (old) {
+		ef_flow_unlink(old, EXEFLOW_END_FIN);
+		list_add_tail(&old->node, &st->dead);
 	}
-	if (!f) {
-		f = ef_flow_new(pkt);
-		if (!f)
-			goto out;
+	f = ef_flow_new(pkt);
+	if (f)
 		hlist_add_head(&f->hnode, b);
-	}
-
-	dir = pkt->side == f->init_side ? EF_FWD : EF_REV;
-	if (!ef_flow_has_pkts(f))
-		f->first = now;
-	f->last = now;
-	f->pkts[dir] += pkt->segs;
-	f->bytes[dir] += pkt->len;
-	f->tcp_flags[dir] |= pkt->tcp_flags;
-	if (pkt->key.proto == IPPROTO_TCP)
-		ef_tcp_state(f, pkt->tcp_flags, dir);
-
-	if (pkt->loopback) {
-		ef_set_if(&f->in_ifindex, pkt->dev);
-		ef_set_if(&f->out_ifindex, pkt->dev);
-	} else if (pkt->out) {
-		ef_set_if(&f->out_ifindex, pkt->dev);
-	} else {
-		ef_set_if(&f->in_ifindex, pkt->dev);
-	}
-
-	if (pkt->kernel)
-		f->flags |= EF_FL_KERNEL;
-	if (!pkt->user_sk || ef_flow_owner(f))
-		goto out;
-	/*
-	 * The first user socket seen on a flow is its local endpoint (on
-	 * loopback, the initiator's). Only that socket's packets attribute.
-	 */
-	*cookie = ef_sk_cookie(pkt->sk);
-	if (!(f->flags & EF_FL_COOKIE)) {
-		f->cookie = *cookie;
-		f->flags |= EF_FL_COOKIE;
-		if (ef_sk_creds(pkt->sk, &f->sock_uid, &f->sock_cgroup))
-			f->flags |= EF_FL_CREDS;
-		f->so_gen = ef_sockowner_gen();
-		need |= EF_NEED_OWNER;
-	}
-	if (pkt->gate && *cookie == f->cookie)
-		need |= EF_NEED_TASK;
-out:
-	ef_stripe_unlock_pkt(st, bh);
-	return need;
+	return f;
 }
 
 /* Give the flow of @pkt its owner unless it found one meanwhile. */
@@ -322,12 +161,12 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 		    struct ef_proc *proc, u8 method)
 {
 	u32 h = ef_hash(&pkt->key);
-	struct ef_stripe *st = &ef_stripes[h & ef_smask];
+	struct ef_stripe *st = &ef_tab.stripes[h & ef_tab.smask];
 	struct ef_flow *f;
 	bool bh;
 
 	bh = ef_stripe_lock_pkt(st);
-	f = ef_find(&ef_buckets[h & ef_hmask], &pkt->key);
+	f = ef_find(&ef_tab.buckets[h & ef_tab.hmask], &pkt->key);
 	if (f && !ef_flow_owner(f) && (f->flags & EF_FL_COOKIE) &&
 	    f->cookie == cookie) {
 		ef_proc_hold(proc);
@@ -450,8 +289,8 @@ static unsigned int ef_evict_quota(void)
 
 /* The stripe's buckets are i, i + stripes, i + 2 * stripes, ... */
 #define ef_for_each_stripe_flow(f, tmp, b, i)				\
-	for (b = (i); b <= ef_hmask; b += ef_smask + 1)			\
-		hlist_for_each_entry_safe(f, tmp, &ef_buckets[b], hnode)
+	for (b = (i); b <= ef_tab.hmask; b += ef_tab.smask + 1)			\
+		hlist_for_each_entry_safe(f, tmp, &ef_tab.buckets[b], hnode)
 
 /* Eviction class of @f: quiet for fewer than 2^class jiffies. */
 static unsigned int ef_quiet_class(const struct ef_flow *f, u32 now)
@@ -479,8 +318,8 @@ static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 	struct ef_flow *f;
 	u32 now;
 
-	for (i = 0; i <= ef_smask; i++) {
-		spin_lock_bh(&ef_stripes[i].lock);
+	for (i = 0; i <= ef_tab.smask; i++) {
+		spin_lock_bh(&ef_tab.stripes[i].lock);
 		now = jiffies;
 		ef_for_each_stripe_flow(f, tmp, b, i) {
 			ef_owner_from_map(f, gen);
@@ -489,7 +328,7 @@ static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 			else
 				hist[ef_quiet_class(f, now)]++;
 		}
-		spin_unlock_bh(&ef_stripes[i].lock);
+		spin_unlock_bh(&ef_tab.stripes[i].lock);
 		cond_resched();
 	}
 	*quota -= min(*quota, ending);
@@ -520,8 +359,8 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 
 	if (evict)
 		cls = ef_evict_class(&evict, idle, close, gen, &above);
-	for (i = 0; i <= ef_smask; i++) {
-		struct ef_stripe *st = &ef_stripes[i];
+	for (i = 0; i <= ef_tab.smask; i++) {
+		struct ef_stripe *st = &ef_tab.stripes[i];
 
 		spin_lock_bh(&st->lock);
 		/*
@@ -585,12 +424,12 @@ int ef_flowtable_walk(unsigned long cursor[2],
 	struct ef_flow *f;
 	int ret;
 
-	for (bucket = cursor[0]; bucket <= ef_hmask; bucket++, cursor[1] = 0) {
-		struct ef_stripe *st = &ef_stripes[bucket & ef_smask];
+	for (bucket = cursor[0]; bucket <= ef_tab.hmask; bucket++, cursor[1] = 0) {
+		struct ef_stripe *st = &ef_tab.stripes[bucket & ef_tab.smask];
 
 		idx = 0;
 		spin_lock_bh(&st->lock);
-		hlist_for_each_entry(f, &ef_buckets[bucket], hnode) {
+		hlist_for_each_entry(f, &ef_tab.buckets[bucket], hnode) {
 			if (idx++ < cursor[1])
 				continue;
 			ret = fn(f, arg);
@@ -615,10 +454,10 @@ int ef_flowtable_init(unsigned int hash_size)
 	/* the memory target of bench/README.md, figure 4 */
 	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 120);
 	BUILD_BUG_ON(sizeof(struct ef_flow) > 144);
-	ef_seed = get_random_u32();
-	ef_hmask = hash_size - 1;
+	ef_tab.seed = get_random_u32();
+	ef_tab.hmask = hash_size - 1;
 	nstripes = min(hash_size, EF_STRIPES_MAX);
-	ef_smask = nstripes - 1;
+	ef_tab.smask = nstripes - 1;
 
 	/*
 	 * Not SLAB_HWCACHE_ALIGN: it would round 144 bytes (IPv6) up to
@@ -630,24 +469,24 @@ int ef_flowtable_init(unsigned int hash_size)
 					   EF_KEY_LEN4, 0, 0, NULL);
 	ef_flow_cache6 = kmem_cache_create("exeflow_flow6",
 					   sizeof(struct ef_flow), 0, 0, NULL);
-	ef_buckets = kvcalloc(hash_size, sizeof(*ef_buckets), GFP_KERNEL);
-	ef_stripes = kcalloc(nstripes, sizeof(*ef_stripes), GFP_KERNEL);
+	ef_tab.buckets = kvcalloc(hash_size, sizeof(*ef_tab.buckets), GFP_KERNEL);
+	ef_tab.stripes = kcalloc(nstripes, sizeof(*ef_tab.stripes), GFP_KERNEL);
 	ef_snap_cache = kmem_cache_create("exeflow_snap", sizeof(struct ef_snap),
 					  0, 0, NULL);
 	if (!ef_flow_cache4 || !ef_flow_cache6 || !ef_snap_cache ||
-	    !ef_buckets || !ef_stripes) {
-		kvfree(ef_buckets);
-		kfree(ef_stripes);
+	    !ef_tab.buckets || !ef_tab.stripes) {
+		kvfree(ef_tab.buckets);
+		kfree(ef_tab.stripes);
 		kmem_cache_destroy(ef_flow_cache4);
 		kmem_cache_destroy(ef_flow_cache6);
 		kmem_cache_destroy(ef_snap_cache);
 		return -ENOMEM;
 	}
 	for (i = 0; i < hash_size; i++)
-		INIT_HLIST_HEAD(&ef_buckets[i]);
+		INIT_HLIST_HEAD(&ef_tab.buckets[i]);
 	for (i = 0; i < nstripes; i++) {
-		spin_lock_init(&ef_stripes[i].lock);
-		INIT_LIST_HEAD(&ef_stripes[i].dead);
+		spin_lock_init(&ef_tab.stripes[i].lock);
+		INIT_LIST_HEAD(&ef_tab.stripes[i].dead);
 	}
 	return 0;
 }
@@ -659,8 +498,8 @@ void ef_flowtable_exit(void)
 	struct hlist_node *tmp;
 	unsigned int i, b;
 
-	for (i = 0; i <= ef_smask; i++) {
-		struct ef_stripe *st = &ef_stripes[i];
+	for (i = 0; i <= ef_tab.smask; i++) {
+		struct ef_stripe *st = &ef_tab.stripes[i];
 
 		list_for_each_entry_safe(f, ft, &st->dead, node) {
 			WARN_ONCE(1, "exeflow: ended flow left at unload\n");
@@ -673,8 +512,8 @@ void ef_flowtable_exit(void)
 			ef_flow_free(f);
 		}
 	}
-	kvfree(ef_buckets);
-	kfree(ef_stripes);
+	kvfree(ef_tab.buckets);
+	kfree(ef_tab.stripes);
 	kmem_cache_destroy(ef_flow_cache4);
 	kmem_cache_destroy(ef_flow_cache6);
 	kmem_cache_destroy(ef_snap_cache);

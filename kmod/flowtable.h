@@ -190,7 +190,7 @@ struct ef_pkt {
 	u8 kernel;		/* LOCAL_OUT without a user socket */
 };
 
-/* ef_flow_packet() results */
+/* ef_flow_packet() results (flowpath.h) */
 #define EF_NEED_TASK	BIT(0)	/* attach the current task */
 #define EF_NEED_OWNER	BIT(1)	/* look the socket up in the owner map */
 
@@ -198,7 +198,6 @@ int ef_flowtable_init(unsigned int hash_size);
 void ef_flowtable_exit(void);
 unsigned int ef_flowtable_count(void);
 
-int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie);
 void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 		    struct ef_proc *proc, u8 method);
 

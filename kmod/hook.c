@@ -26,6 +26,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "flowpath.h"
 #include "flowtable.h"
 #include "hook.h"
 #include "netns.h"
