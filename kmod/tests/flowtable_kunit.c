@@ -21,7 +21,7 @@ static void ef_kt_table_setup(struct kunit *test)
 {
 	int err;
 
-	if (ef_buckets || ef_stats)
+	if (ef_tab.buckets || ef_stats)
 		kunit_skip(test, "the module's flow table is live");
 	KUNIT_ASSERT_EQ(test, ef_stats_init(), 0);
 	err = ef_flowtable_init(16);
@@ -33,8 +33,8 @@ static void ef_kt_table_setup(struct kunit *test)
 static void ef_kt_table_teardown(void)
 {
 	ef_flowtable_exit();
-	ef_buckets = NULL;
-	ef_stripes = NULL;
+	ef_tab.buckets = NULL;
+	ef_tab.stripes = NULL;
 	ef_flow_cache4 = NULL;
 	ef_flow_cache6 = NULL;
 	ef_snap_cache = NULL;
@@ -163,7 +163,7 @@ static void ef_kt_evict_quota(struct kunit *test)
 	unsigned int max = ef_p_max_flows.val, n = atomic_read(&ef_nflows);
 	unsigned int i, m, c, q;
 
-	if (ef_buckets)
+	if (ef_tab.buckets)
 		kunit_skip(test, "the module's flow table is live");
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		KUNIT_EXPECT_EQ_MSG(test, ef_kt_quota(cases[i].max, cases[i].n),
@@ -306,7 +306,7 @@ static struct ef_flow *ef_kt_insert(u16 port, u32 period, u32 last)
 	f->first = period;
 	f->last = last;
 	h = ef_hash(&f->key);
-	hlist_add_head(&f->hnode, &ef_buckets[h & ef_hmask]);
+	hlist_add_head(&f->hnode, &ef_tab.buckets[h & ef_tab.hmask]);
 	atomic_inc(&ef_nflows);
 	return f;
 }
