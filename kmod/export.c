@@ -244,26 +244,38 @@ static void ef_export_consume(unsigned int n, bool delivered)
 }
 
 /*
- * Drop the records that waited too long (EF_BACKLOG_AGE_MAX), oldest
- * first. Run every second, far more often than ages grow past the limit
- * towards 2^31 (where ef_since() would stop seeing them as old).
+ * ef_exp.lock held: move the records that waited too long
+ * (EF_BACKLOG_AGE_MAX) to @old, oldest first; returns how many.
+ */
+static unsigned int ef_backlog_take_old(u32 now, struct list_head *old)
+{
+	struct ef_flow *f, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(f, tmp, &ef_exp.backlog, node) {
+		if (ef_since(now, f->last) < EF_BACKLOG_AGE_MAX)
+			break;
+		ef_backlog_take(f, old);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Drop the records that waited too long. Run every second, far more often
+ * than ages grow past the limit towards 2^31 (where ef_since() would stop
+ * seeing them as old).
  */
 static void ef_export_expire(void)
 {
 	struct ef_flow *f, *tmp;
-	unsigned int n = 0;
-	u32 now = jiffies;
+	unsigned int n;
 	LIST_HEAD(old);
 	bool listener;
 
 	spin_lock_bh(&ef_exp.lock);
 	listener = ef_exp.portid;
-	list_for_each_entry_safe(f, tmp, &ef_exp.backlog, node) {
-		if (ef_since(now, f->last) < EF_BACKLOG_AGE_MAX)
-			break;
-		ef_backlog_take(f, &old);
-		n++;
-	}
+	n = ef_backlog_take_old(jiffies, &old);
 	spin_unlock_bh(&ef_exp.lock);
 
 	if (!n)

@@ -326,6 +326,15 @@ static void print_human(struct out *o, const struct ef_record *r)
 	       ef_method_name(r->method), comm, exe);
 }
 
+/* A record without the attribute has 0, which no socket or cgroup has. */
+static void json_id(const char *key, uint64_t id)
+{
+	if (id)
+		printf(",\"%s\":%" PRIu64, key, id);
+	else
+		printf(",\"%s\":null", key);
+}
+
 static void json_user(struct out *o, const char *key, uint32_t uid)
 {
 	printf(",\"%s\":", key);
@@ -390,10 +399,10 @@ static void print_json(struct out *o, const struct ef_record *r)
 	json_str(stdout, r->in_ifname[0] ? r->in_ifname : NULL);
 	printf(",\"out_ifindex\":%" PRIu32 ",\"out_ifname\":", r->out_ifindex);
 	json_str(stdout, r->out_ifname[0] ? r->out_ifname : NULL);
-	printf(",\"end_reason\":\"%s\",\"method\":\"%s\",\"sock_cookie\":%"
-	       PRIu64 ",\"sock_cgroup\":%" PRIu64,
-	       ef_end_reason_name(r->end_reason), ef_method_name(r->method),
-	       r->sock_cookie, r->sock_cgroup);
+	printf(",\"end_reason\":\"%s\",\"method\":\"%s\"",
+	       ef_end_reason_name(r->end_reason), ef_method_name(r->method));
+	json_id("sock_cookie", r->sock_cookie);
+	json_id("sock_cgroup", r->sock_cgroup);
 	if (r->has_sock_uid) {
 		printf(",\"sock_uid\":%" PRIu32, r->sock_uid);
 		json_user(o, "sock_user", r->sock_uid);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: sequence numbers of the export backlog (included at the end of
- * export.c). A queued record keeps 32 bits of its number; the full number
- * is rebuilt from next_seq, and gaps stop growing before that becomes
- * ambiguous. Runs on the exporter's state while the module is not
+ * KUnit: the export backlog (included at the end of export.c). A queued
+ * record keeps 32 bits of its sequence number; the full number is rebuilt
+ * from next_seq, and gaps stop growing before that becomes ambiguous.
+ * Records that waited too long leave it, oldest first. Runs on the exporter's state while the module is not
  * initialised yet and skips otherwise.
  */
 #include "kunit.h"
@@ -71,9 +71,66 @@ static void ef_kt_gap_bounded(struct kunit *test)
 	ef_exp.next_seq = next;
 }
 
+/*
+ * Records leave the backlog once they waited EF_BACKLOG_AGE_MAX since
+ * their last packet, from the head (oldest) up to the first younger one,
+ * across the jiffies wrap; a snapshot leaves the interim list too.
+ */
+static void ef_kt_backlog_age(struct kunit *test)
+{
+	static const u32 now = 100;	/* just after the wrap */
+	static const u32 age[] = {
+		EF_BACKLOG_AGE_MAX + 5, EF_BACKLOG_AGE_MAX,
+		EF_BACKLOG_AGE_MAX - 1, EF_BACKLOG_AGE_MAX + 9, 0,
+	};
+	struct ef_snap *s[ARRAY_SIZE(age)];
+	unsigned int i;
+	LIST_HEAD(old);
+
+	if (!ef_kt_export_idle())
+		kunit_skip(test, "the module's exporter is live");
+	INIT_LIST_HEAD(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	for (i = 0; i < ARRAY_SIZE(age); i++) {
+		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		s[i]->f.last = now - age[i];
+		s[i]->f.flags = EF_FL_SNAP;
+		list_add_tail(&s[i]->f.node, &ef_exp.backlog);
+		hlist_add_head(&s[i]->interim, &ef_exp.interim);
+		ef_exp.count++;
+	}
+
+	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now, &old), 2U);
+	KUNIT_EXPECT_EQ(test, ef_exp.count, ARRAY_SIZE(age) - 2);
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&old, struct ef_flow, node),
+			    &s[0]->f);
+	KUNIT_EXPECT_PTR_EQ(test, list_last_entry(&old, struct ef_flow, node),
+			    &s[1]->f);
+	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&s[0]->interim));
+	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&s[1]->interim));
+	KUNIT_EXPECT_FALSE(test, hlist_unhashed(&s[2]->interim));
+	/* the one behind a younger record waits for it */
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&ef_exp.backlog,
+						   struct ef_flow, node),
+			    &s[2]->f);
+	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now, &old), 0U);
+	/* a second later the head is old enough, and the one behind it */
+	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now + 1, &old), 2U);
+	KUNIT_EXPECT_EQ(test, ef_exp.count, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&ef_exp.backlog,
+						   struct ef_flow, node),
+			    &s[4]->f);
+
+	INIT_LIST_HEAD(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_exp.count = 0;
+}
+
 static struct kunit_case ef_export_cases[] = {
 	KUNIT_CASE(ef_kt_seq64),
 	KUNIT_CASE(ef_kt_gap_bounded),
+	KUNIT_CASE(ef_kt_backlog_age),
 	{}
 };
 

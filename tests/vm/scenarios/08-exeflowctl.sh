@@ -21,6 +21,11 @@ exeflowctl --json flows >/tmp/flows.json || fail "exeflowctl --json flows"
 grep -q "\"pid\":$C" /tmp/flows.json || grep -q "\"tgid\":$C" /tmp/flows.json ||
 	fail "--json flows lacks the client pid: $(head -c 600 /tmp/flows.json)"
 grep -q '"how":"task"\|"method":"task"' /tmp/flows.json || fail "--json flows lacks the method"
+# a record with a process has no socket cgroup (uapi): absent, not 0
+grep "\"pid\":$C" /tmp/flows.json | grep -q '"sock_cgroup":null' ||
+	fail "--json flows: the client's absent sock_cgroup is not null"
+grep -q '"sock_cgroup":0\|"sock_cookie":0' /tmp/flows.json &&
+	fail "--json flows prints an absent id as 0"
 
 exeflowctl --json status >/tmp/status.json || fail "exeflowctl --json status"
 grep -q '"flows_created":' /tmp/status.json || fail "--json status lacks counters"
