@@ -5,6 +5,8 @@
 #
 # Environment:
 #   BENCH_QUICK=1      fewer rounds, shorter runs, smaller counts (~5 min)
+#   BENCH_ROUNDS=N, BENCH_STATES="off on mod"  override the guest's rounds
+#                      and states (of figures 1-3)
 #   BENCH_KERNEL=KVER  guest kernel (default: the first of tests/vm/kernels.sh)
 #   BENCH_PROFILE=1    also profile the guest with perf (not in the figures)
 #   BENCH_ONLY="vm host"  parts to run (default both)
@@ -33,6 +35,7 @@ else
 	E2E_FLOWS=60000 E2E_PACED_FLOWS=20000 E2E_REPS=3
 	US_RECORDS=1000000 US_REPS=5 HASH_REPS=5
 fi
+ROUNDS=${BENCH_ROUNDS:-$ROUNDS} STATES=${BENCH_STATES:-$STATES}
 # Module parameters: defaults for the traffic tests (as deployed); flows
 # kept for the memory test; flows ending after 1 s for the end-to-end run.
 MODARGS=${BENCH_MODARGS:-}

@@ -5,6 +5,7 @@
 # end with rc=0, the module must unload, and the kernel must not report a
 # WARNING, BUG, Oops or panic (or a KASAN, kmemleak, lockdep... report).
 # Environment: VM_KERNEL_IMAGE, VM_MEM, VM_ACCEL (default tcg,thread=single),
+# VM_SMP (default 2), VM_ICOUNT (a QEMU -icount argument, default none),
 # VM_APPEND (extra kernel arguments),
 # VM_PANIC_ARGS (default "oops=panic panic_on_warn=1"), VM_SCENARIO_TIMEOUT,
 # VM_EXTRA_REPORTS (more grep -E alternatives that fail the run);
@@ -32,8 +33,12 @@ total=$(( limit * $# + 300 ))
 # 04-unload-under-traffic, stock 6.1). The guest still has 2 CPUs.
 # VM_ACCEL=tcg gives multi-threaded TCG (the debug kernel, which is slow
 # enough not to hit it and would take much longer single-threaded).
+# VM_ICOUNT (bench/run.sh, BENCH_ICOUNT=1) makes guest time count executed
+# instructions (-icount): deterministic, single-threaded, and QEMU 7.2 hangs
+# before the first instruction with it and 2 vCPUs, so then VM_SMP=1.
 timeout "$total" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" \
-	-m "${VM_MEM:-1024}" -smp 2 \
+	${VM_ICOUNT:+-icount "$VM_ICOUNT"} \
+	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$log" \
 	-kernel "$kernel" -initrd "$initrd" \
