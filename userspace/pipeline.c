@@ -123,14 +123,19 @@ static const struct ef_record *unpark(struct pipeline *p,
 	return r;
 }
 
-/* Returns false if the writer could not take the flow (keep it parked). */
+/*
+ * Returns false if the writer could not take the flow (keep it parked).
+ * @received_ms is the caller's clock reading: in a VM whose clocksource
+ * has no vDSO (HPET, as the bench guest's), each reading is a syscall
+ * and a device access.
+ */
 static bool emit(struct pipeline *p, const struct ef_record *r,
-		 const struct hc_result *hash)
+		 const struct hc_result *hash, uint64_t received_ms)
 {
 	struct nfw_flow f;
 	int ret;
 
-	flowconv(r, hash, now_ms(), &f, &p->buf);
+	flowconv(r, hash, received_ms, &f, &p->buf);
 	ret = nfw_write(p->cfg.writer, &f, time(NULL));
 	if (ret < 0) {
 		if (!p->writer_failing)
@@ -195,7 +200,7 @@ static void run_queue(struct pipeline *p, bool force)
 		if (miss)
 			submit(p, &e->id, e->pid, e->path);
 		if (go) {
-			if (!emit(p, unpark(p, e), have ? &hash : NULL)) {
+			if (!emit(p, unpark(p, e), have ? &hash : NULL, now)) {
 				/* Disk failing: keep order, try later. */
 				while (*link) {
 					p->tail = *link;
@@ -229,7 +234,7 @@ static bool emit_now(struct pipeline *p, const struct ef_record *rec,
 	go = ready(p, id, now, now, false, &hash, &have, &miss);
 	if (miss)
 		submit(p, id, (pid_t)rec->proc.tgid, rec->proc.exe_path);
-	return go && emit(p, rec, have ? &hash : NULL);
+	return go && emit(p, rec, have ? &hash : NULL, now);
 }
 
 void pipeline_record(struct pipeline *p, const struct ef_record *rec)
