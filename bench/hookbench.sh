@@ -13,8 +13,8 @@
 # round, default 200000), BENCH_KERNEL (default: as bench/run.sh),
 # HOOKBENCH_ICOUNT=1: the guest's clock counts executed instructions, one
 # per ns (QEMU -icount shift=0, one vCPU), so the figures are instructions
-# per call: exact and free of the host's noise, but blind to what TCG
-# charges for calls, loops and TLB misses (udp4_cold equals udp4_in).
+# per call: deterministic and free of the host's noise, but blind to what
+# TCG charges for calls, loops and TLB misses (udp4_cold equals udp4_in).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 vm=$top/tests/vm

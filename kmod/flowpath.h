@@ -28,8 +28,8 @@ struct ef_stripe {
 
 /*
  * A power-of-two bucket array split into stripes: bucket b belongs to
- * stripe b & smask. Set once at load; one struct so that a packet reads
- * one cache line of the module's data for all of it.
+ * stripe b & smask. Set once at load; one struct so that a packet finds
+ * all of it side by side, not spread over the module's data sections.
  */
 struct ef_table {
 	struct hlist_head *buckets;

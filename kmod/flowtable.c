@@ -4,8 +4,7 @@
  * ef_table, flowpath.h, which also holds the per-packet path). Each stripe
  * has a spinlock (taken with _bh: the hooks run in task and softirq
  * context) guarding its buckets and a list of flows ended on the packet
- * path. Counters are plain fields
- * updated under the stripe lock. There is no LRU list (16 bytes a flow):
+ * path. Counters are plain fields updated under the stripe lock. There is no LRU list (16 bytes a flow):
  * the exporter's scan visits every flow anyway, and eviction picks the
  * longest quiet flows by a histogram of quiet times (ef_evict_class()).
  * Flows come from two kmem_caches (IPv4 flows are shorter), GFP_ATOMIC,
@@ -13,21 +12,18 @@
  * exporter's scan, which runs in a workqueue and drops the lock between
  * stripes.
  */
-#include <linux/jhash.h>
 #include <linux/mm.h>
-#include <linux/netdevice.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
-#include <net/tcp.h>
+#include <linux/in.h>
 
 #include "flowpath.h"
 #include "flowtable.h"
 #include "params.h"
 #include "proc.h"
-#include "sk.h"
 #include "sockowner.h"
 #include "stats.h"
 
@@ -289,7 +285,7 @@ static unsigned int ef_evict_quota(void)
 
 /* The stripe's buckets are i, i + stripes, i + 2 * stripes, ... */
 #define ef_for_each_stripe_flow(f, tmp, b, i)				\
-	for (b = (i); b <= ef_tab.hmask; b += ef_tab.smask + 1)			\
+	for (b = (i); b <= ef_tab.hmask; b += ef_tab.smask + 1)		\
 		hlist_for_each_entry_safe(f, tmp, &ef_tab.buckets[b], hnode)
 
 /* Eviction class of @f: quiet for fewer than 2^class jiffies. */

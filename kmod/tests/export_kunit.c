@@ -3,8 +3,9 @@
  * KUnit: the export backlog (included at the end of export.c). A queued
  * record keeps 32 bits of its sequence number; the full number is rebuilt
  * from next_seq, and gaps stop growing before that becomes ambiguous.
- * Records that waited too long leave it, oldest first. Runs on the exporter's state while the module is not
- * initialised yet and skips otherwise.
+ * Records that waited too long leave it, oldest first. Runs on the
+ * exporter's state while the module is not initialised yet and skips
+ * otherwise.
  */
 #include "kunit.h"
 

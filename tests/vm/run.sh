@@ -33,9 +33,10 @@ total=$(( limit * $# + 300 ))
 # 04-unload-under-traffic, stock 6.1). The guest still has 2 CPUs.
 # VM_ACCEL=tcg gives multi-threaded TCG (the debug kernel, which is slow
 # enough not to hit it and would take much longer single-threaded).
-# VM_ICOUNT (bench/run.sh, BENCH_ICOUNT=1) makes guest time count executed
-# instructions (-icount): deterministic, single-threaded, and QEMU 7.2 hangs
-# before the first instruction with it and 2 vCPUs, so then VM_SMP=1.
+# VM_ICOUNT (bench/hookbench.sh, HOOKBENCH_ICOUNT=1) makes guest time count
+# executed instructions (-icount): deterministic, single-threaded, and QEMU
+# 7.2 hangs before the first instruction with it and 2 vCPUs, so then
+# VM_SMP=1.
 timeout "$total" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" \
 	${VM_ICOUNT:+-icount "$VM_ICOUNT"} \
 	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
