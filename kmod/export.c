@@ -47,7 +47,7 @@
 
 static struct {
 	spinlock_t lock;		/* everything below */
-	struct list_head backlog;
+	struct ef_queue backlog;	/* snapshots: their pprev kept */
 	struct hlist_head interim;	/* queued snapshots, newest first */
 	unsigned int count;
 	u32 portid;			/* listener, 0 = none */
@@ -99,18 +99,58 @@ static void ef_export_gap(void)
 
 	if (!ef_exp.portid)
 		return;
-	head = list_first_entry_or_null(&ef_exp.backlog, struct ef_flow, node);
+	head = ef_exp.backlog.first;
 	if (!head || ef_exp.next_seq - ef_seq64(head->seq) < (1ULL << 31))
 		ef_exp.next_seq++;
 }
 
-/* ef_exp.lock held: @f leaves the backlog for @to. */
-static void ef_backlog_take(struct ef_flow *f, struct list_head *to)
+/*
+ * ef_exp.lock held: queue @f on the backlog. A snapshot remembers the link
+ * to it, to leave from the middle (ef_export_queue()); the link changes
+ * only when its predecessor leaves (ef_backlog_take()).
+ */
+static void ef_backlog_add(struct ef_flow *f)
 {
-	if (f->flags & EF_FL_SNAP)
+	struct ef_flow **link = ef_exp.backlog.tail;
+
+	ef_queue_add(&ef_exp.backlog, f);
+	if (f->flags & EF_FL_SNAP) {
+		ef_snap_of(f)->pprev = link;
+		hlist_add_head(ef_snap_node(f), &ef_exp.interim);
+	}
+	ef_exp.count++;
+}
+
+/*
+ * ef_exp.lock held: @f, which @link points to (the backlog's head, or a
+ * snapshot's pprev), leaves the backlog for @to.
+ */
+static void ef_backlog_take(struct ef_flow **link, struct ef_flow *f,
+			    struct ef_queue *to)
+{
+	struct ef_flow *next = f->next;
+
+	*link = next;
+	if (!next)
+		ef_exp.backlog.tail = link;
+	else if (next->flags & EF_FL_SNAP)
+		ef_snap_of(next)->pprev = link;
+	if (f->flags & EF_FL_SNAP) {
 		hlist_del_init(ef_snap_node(f));
-	list_move_tail(&f->node, to);
+		ef_snap_of(f)->pprev = NULL;
+	}
+	ef_queue_add(to, f);
 	ef_exp.count--;
+}
+
+/* ef_exp.lock held: the oldest record leaves the backlog for @to. */
+static struct ef_flow *ef_backlog_take_first(struct ef_queue *to)
+{
+	struct ef_flow *f = ef_exp.backlog.first;
+
+	if (f)
+		ef_backlog_take(&ef_exp.backlog.first, f, to);
+	return f;
 }
 
 unsigned int ef_export_backlog(void)
@@ -138,14 +178,14 @@ void ef_export_kick(void)
 		ef_export_schedule(msecs_to_jiffies(10));
 }
 
-void ef_export_queue(struct list_head *recs)
+void ef_export_queue(struct ef_queue *recs)
 {
 	unsigned int max = ef_param(max_backlog);
-	struct ef_flow *f, *tmp, *victim;
-	LIST_HEAD(drop);
+	struct ef_flow *f, *victim;
+	struct ef_queue drop = EF_QUEUE_INIT(drop);
 
 	spin_lock_bh(&ef_exp.lock);
-	list_for_each_entry_safe(f, tmp, recs, node) {
+	while ((f = ef_queue_pop(recs))) {
 		if (ef_exp.count >= max) {
 			ef_stat_inc(ef_exp.portid ? EXEFLOW_S_DROP_BACKLOG :
 				    EXEFLOW_S_DROP_NO_LISTENER);
@@ -158,22 +198,20 @@ void ef_export_queue(struct list_head *recs)
 			if (f->event == EXEFLOW_EV_END &&
 			    !hlist_empty(&ef_exp.interim)) {
 				victim = ef_snap_flow(ef_exp.interim.first);
-				ef_backlog_take(victim, &drop);
+				ef_backlog_take(ef_snap_of(victim)->pprev,
+						victim, &drop);
 			} else {
 				ef_export_gap();
-				list_move(&f->node, &drop);
+				ef_queue_add(&drop, f);
 				continue;
 			}
 		}
 		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
-		list_move_tail(&f->node, &ef_exp.backlog);
-		if (f->flags & EF_FL_SNAP)
-			hlist_add_head(ef_snap_node(f), &ef_exp.interim);
-		ef_exp.count++;
+		ef_backlog_add(f);
 	}
 	spin_unlock_bh(&ef_exp.lock);
 
-	list_for_each_entry_safe(f, tmp, &drop, node)
+	while ((f = ef_queue_pop(&drop)))
 		ef_flow_free(f);
 }
 
@@ -186,7 +224,7 @@ void ef_export_register(u32 portid)
 	ef_exp.gen++;
 	ef_exp.next_seq = 1;
 	/* what waits now goes to this listener, numbered from 1 */
-	list_for_each_entry(f, &ef_exp.backlog, node)
+	ef_queue_for_each(f, &ef_exp.backlog)
 		f->seq = ef_exp.next_seq++;
 	spin_unlock_bh(&ef_exp.lock);
 	ef_export_schedule(0);
@@ -207,7 +245,7 @@ static unsigned int ef_export_fill(struct sk_buff *skb)
 	struct ef_flow *f;
 
 	spin_lock_bh(&ef_exp.lock);
-	list_for_each_entry(f, &ef_exp.backlog, node) {
+	ef_queue_for_each(f, &ef_exp.backlog) {
 		if (ef_record_put(skb, f, f->event, ef_seq64(f->seq)))
 			break;
 		n++;
@@ -220,17 +258,15 @@ static unsigned int ef_export_fill(struct sk_buff *skb)
 static void ef_export_consume(unsigned int n, bool delivered)
 {
 	unsigned int ends = 0, i;
-	struct ef_flow *f, *tmp;
-	LIST_HEAD(done);
+	struct ef_flow *f;
+	struct ef_queue done = EF_QUEUE_INIT(done);
 
 	spin_lock_bh(&ef_exp.lock);
-	for (i = 0; i < n && !list_empty(&ef_exp.backlog); i++) {
-		f = list_first_entry(&ef_exp.backlog, struct ef_flow, node);
-		ef_backlog_take(f, &done);
-	}
+	for (i = 0; i < n && ef_backlog_take_first(&done); i++)
+		;
 	spin_unlock_bh(&ef_exp.lock);
 
-	list_for_each_entry_safe(f, tmp, &done, node) {
+	while ((f = ef_queue_pop(&done))) {
 		if (f->event == EXEFLOW_EV_END)
 			ends++;
 		ef_flow_free(f);
@@ -247,15 +283,14 @@ static void ef_export_consume(unsigned int n, bool delivered)
  * ef_exp.lock held: move the records that waited too long
  * (EF_BACKLOG_AGE_MAX) to @old, oldest first; returns how many.
  */
-static unsigned int ef_backlog_take_old(u32 now, struct list_head *old)
+static unsigned int ef_backlog_take_old(u32 now, struct ef_queue *old)
 {
-	struct ef_flow *f, *tmp;
+	struct ef_flow *f;
 	unsigned int n = 0;
 
-	list_for_each_entry_safe(f, tmp, &ef_exp.backlog, node) {
-		if (ef_since(now, f->last) < EF_BACKLOG_AGE_MAX)
-			break;
-		ef_backlog_take(f, old);
+	while ((f = ef_exp.backlog.first) &&
+	       ef_since(now, f->last) >= EF_BACKLOG_AGE_MAX) {
+		ef_backlog_take_first(old);
 		n++;
 	}
 	return n;
@@ -268,9 +303,9 @@ static unsigned int ef_backlog_take_old(u32 now, struct list_head *old)
  */
 static void ef_export_expire(void)
 {
-	struct ef_flow *f, *tmp;
+	struct ef_flow *f;
 	unsigned int n;
-	LIST_HEAD(old);
+	struct ef_queue old = EF_QUEUE_INIT(old);
 	bool listener;
 
 	spin_lock_bh(&ef_exp.lock);
@@ -283,7 +318,7 @@ static void ef_export_expire(void)
 	/* with a listener their numbers are given: they become the gap */
 	ef_stat_add(listener ? EXEFLOW_S_DROP_BACKLOG :
 		    EXEFLOW_S_DROP_NO_LISTENER, n);
-	list_for_each_entry_safe(f, tmp, &old, node)
+	while ((f = ef_queue_pop(&old)))
 		ef_flow_free(f);
 }
 
@@ -347,7 +382,7 @@ retry:
 }
 
 /* During a scan: queue, and send early when half the backlog is used. */
-static void ef_export_emit(struct list_head *recs)
+static void ef_export_emit(struct ef_queue *recs)
 {
 	ef_export_queue(recs);
 	if (ef_export_backlog() > ef_param(max_backlog) / 2)
@@ -428,7 +463,7 @@ void ef_export_end_netns(u64 netns_id)
 void ef_export_init(void)
 {
 	spin_lock_init(&ef_exp.lock);
-	INIT_LIST_HEAD(&ef_exp.backlog);
+	ef_queue_init(&ef_exp.backlog);
 	INIT_HLIST_HEAD(&ef_exp.interim);
 }
 

@@ -2,8 +2,9 @@
 #ifndef EXEFLOW_EXPORT_H
 #define EXEFLOW_EXPORT_H
 
-#include <linux/list.h>
 #include <linux/types.h>
+
+struct ef_queue;
 
 /*
  * Export: a bounded backlog of records (ended flows and NEW/UPDATE
@@ -17,7 +18,7 @@ void ef_export_stop(void);
 void ef_export_exit(void);
 
 void ef_export_kick(void);
-void ef_export_queue(struct list_head *recs);
+void ef_export_queue(struct ef_queue *recs);
 void ef_export_end_netns(u64 netns_id);
 int ef_export_flush(void);
 

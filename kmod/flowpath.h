@@ -23,7 +23,7 @@
 
 struct ef_stripe {
 	spinlock_t lock;
-	struct list_head dead;	/* ended on the packet path */
+	struct ef_queue dead;	/* ended, or cut short, on the packet path */
 } ____cacheline_aligned_in_smp;
 
 /*
@@ -32,7 +32,7 @@ struct ef_stripe {
  * all of it side by side, not spread over the module's data sections.
  */
 struct ef_table {
-	struct hlist_head *buckets;
+	struct ef_flow **buckets;	/* chains through ef_flow.next */
 	struct ef_stripe *stripes;
 	unsigned int hmask;
 	unsigned int smask;
@@ -41,9 +41,10 @@ struct ef_table {
 
 extern struct ef_table ef_tab;
 
-/* Slow part of ef_flow_packet() (flowtable.c), under the stripe lock. */
-struct ef_flow *ef_flow_start(struct ef_stripe *st, struct hlist_head *b,
+/* Slow parts of ef_flow_packet() (flowtable.c), under the stripe lock. */
+struct ef_flow *ef_flow_start(struct ef_stripe *st, struct ef_flow **b,
 			      struct ef_flow *old, const struct ef_pkt *pkt);
+void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f);
 
 /* The key length is fixed by family: a length loop costs more than it. */
 static __always_inline u32 ef_hash(const struct ef_key *k)
@@ -78,7 +79,7 @@ static __always_inline bool ef_key_eq6(const struct ef_key *a,
 		 (x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5]));
 }
 
-static __always_inline struct ef_flow *ef_find(const struct hlist_head *b,
+static __always_inline struct ef_flow *ef_find(struct ef_flow *const *b,
 					       const struct ef_key *k)
 {
 	struct ef_flow *f;
@@ -88,13 +89,13 @@ static __always_inline struct ef_flow *ef_find(const struct hlist_head *b,
 	 * for an IPv6 key, so check the family before reading that far.
 	 */
 	if (k->family == AF_INET6) {
-		hlist_for_each_entry(f, b, hnode)
+		for (f = *b; f; f = f->next)
 			if (f->key.family == AF_INET6 &&
 			    ef_key_eq6(&f->key, k))
 				return f;
 		return NULL;
 	}
-	hlist_for_each_entry(f, b, hnode)
+	for (f = *b; f; f = f->next)
 		if (ef_key_eq4(&f->key, k))
 			return f;
 	return NULL;
@@ -159,7 +160,7 @@ static __always_inline bool ef_is_new_syn(const struct ef_pkt *pkt)
 static __always_inline int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 {
 	u32 h = ef_hash(&pkt->key);
-	struct hlist_head *b = &ef_tab.buckets[h & ef_tab.hmask];
+	struct ef_flow **b = &ef_tab.buckets[h & ef_tab.hmask];
 	struct ef_stripe *st = &ef_tab.stripes[h & ef_tab.smask];
 	struct ef_flow *f;
 	int need = 0;
@@ -177,6 +178,9 @@ static __always_inline int ef_flow_packet(struct ef_pkt *pkt, u64 *cookie)
 	}
 
 	dir = pkt->side == f->init_side ? EF_FWD : EF_REV;
+	/* 4 GiB one way in one period: the period ends here (UPDATE) */
+	if (unlikely(f->bytes[dir] > U32_MAX - pkt->len))
+		ef_flow_period_full(st, f);
 	if (!ef_flow_has_pkts(f))
 		f->first = now;
 	f->last = now;

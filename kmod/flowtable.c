@@ -3,8 +3,10 @@
  * The flow table: a power-of-two bucket array split into stripes (struct
  * ef_table, flowpath.h, which also holds the per-packet path). Each stripe
  * has a spinlock (taken with _bh: the hooks run in task and softirq
- * context) guarding its buckets and a list of flows ended on the packet
- * path. Counters are plain fields updated under the stripe lock. There is no LRU list (16 bytes a flow):
+ * context) guarding its buckets and a queue of flows ended on the packet
+ * path. Buckets are singly linked chains (a flow's @next), ended flows
+ * queue on the same link. Counters are plain fields updated under the
+ * stripe lock. There is no LRU list (16 bytes a flow):
  * the exporter's scan visits every flow anyway, and eviction picks the
  * longest quiet flows by a histogram of quiet times (ef_evict_class()).
  * Flows come from two kmem_caches (IPv4 flows are shorter), GFP_ATOMIC,
@@ -73,7 +75,8 @@ static struct ef_flow *ef_flow_snapshot(const struct ef_flow *f, gfp_t gfp)
 		return NULL;
 	memcpy(&s->f, f, ef_flow_size(f));
 	INIT_HLIST_NODE(&s->interim);
-	INIT_LIST_HEAD(&s->f.node);
+	s->pprev = NULL;
+	s->f.next = NULL;
 	s->f.flags |= EF_FL_SNAP;
 	if (p)
 		ef_proc_hold(p);
@@ -119,11 +122,15 @@ static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt)
 	return f;
 }
 
-/* Unlink a live flow from the table; the caller owns it afterwards. */
-static void ef_flow_unlink(struct ef_flow *f, u8 reason)
+/*
+ * Unlink a live flow from the table, given the link that points to it
+ * (its bucket's head or its predecessor's @next); the caller owns it
+ * afterwards.
+ */
+static void ef_flow_unlink(struct ef_flow **link, struct ef_flow *f, u8 reason)
 {
-	hlist_del(&f->hnode);
-	INIT_LIST_HEAD(&f->node);	/* the same space: now on lists only */
+	*link = f->next;
+	f->next = NULL;		/* the same link: now on queues only */
 	f->event = EXEFLOW_EV_END;
 	f->end_reason = reason;
 	atomic_dec(&ef_nflows);
@@ -137,18 +144,23 @@ static void ef_flow_unlink(struct ef_flow *f, u8 reason)
  * whose tuple a new SYN reuses, @old ends first. NULL when the table is
  * full or memory is short (counted).
  */
-struct ef_flow *ef_flow_start(struct ef_stripe *st, struct hlist_head *b,
+struct ef_flow *ef_flow_start(struct ef_stripe *st, struct ef_flow **b,
 			      struct ef_flow *old, const struct ef_pkt *pkt)
 {
+	struct ef_flow **link = b;
 	struct ef_flow *f;
 
 	if (old) {
-		ef_flow_unlink(old, EXEFLOW_END_FIN);
-		list_add_tail(&old->node, &st->dead);
+		while (*link != old)
+			link = &(*link)->next;
+		ef_flow_unlink(link, old, EXEFLOW_END_FIN);
+		ef_queue_add(&st->dead, old);
 	}
 	f = ef_flow_new(pkt);
-	if (f)
-		hlist_add_head(&f->hnode, b);
+	if (f) {
+		f->next = *b;
+		*b = f;
+	}
 	return f;
 }
 
@@ -186,7 +198,7 @@ static void ef_owner_from_map(struct ef_flow *f, u32 gen)
 		ef_flow_set_owner(f, p, method);
 }
 
-static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
+static void ef_emit(struct ef_queue *out, struct ef_flow *f, u8 event,
 		    u8 reason)
 {
 	struct ef_flow *n = ef_flow_snapshot(f, GFP_ATOMIC | __GFP_NOWARN);
@@ -197,7 +209,7 @@ static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
 	}
 	n->event = event;
 	n->end_reason = reason;
-	list_add_tail(&n->node, out);
+	ef_queue_add(out, n);
 }
 
 /*
@@ -205,7 +217,7 @@ static void ef_emit(struct list_head *out, struct ef_flow *f, u8 event,
  * would go out in the same batch as the END, which carries everything it
  * says, and short flows would cost two records each.
  */
-static void ef_emit_end(struct list_head *out, struct ef_flow *f)
+static void ef_emit_end(struct ef_queue *out, struct ef_flow *f)
 {
 	/* a TCP connection that closed: its socket's owner entry is done */
 	if (f->key.proto == IPPROTO_TCP && (f->flags & EF_FL_CLOSING) &&
@@ -213,7 +225,7 @@ static void ef_emit_end(struct list_head *out, struct ef_flow *f)
 		ef_sockowner_del(f->cookie);
 	if (ef_flow_method(f) == EXEFLOW_M_NONE)
 		ef_stat_inc(EXEFLOW_S_UNATTRIBUTED);
-	list_add_tail(&f->node, out);
+	ef_queue_add(out, f);
 }
 
 /* Does the flow's process still wait for its exe path? */
@@ -246,13 +258,26 @@ static u8 ef_end_reason(const struct ef_flow *f, u32 now, u32 idle, u32 close)
  * Interim record: snapshot the period's counters and restart them. The
  * next period starts with its first packet.
  */
-static void ef_emit_update(struct list_head *out, struct ef_flow *f)
+static void ef_emit_update(struct ef_queue *out, struct ef_flow *f)
 {
 	if (ef_flow_has_pkts(f))
 		ef_emit(out, f, EXEFLOW_EV_UPDATE, EXEFLOW_END_ACTIVE);
 	memset(f->pkts, 0, sizeof(f->pkts));
 	memset(f->bytes, 0, sizeof(f->bytes));
 	memset(f->tcp_flags, 0, sizeof(f->tcp_flags));
+}
+
+/*
+ * The packet path (flowpath.h), stripe lock held: a packet would wrap the
+ * period's u32 byte count, which a scan cannot prevent (4 GiB take 0.3 s
+ * at 100 Gbit/s). The period ends here with an UPDATE on the stripe's
+ * dead queue, exported by the next scan like a wrap found there; the
+ * packet starts the next period. Without memory for the record the
+ * period's counts are lost, and counted (DROP_ALLOC).
+ */
+void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f)
+{
+	ef_emit_update(&st->dead, f);
 }
 
 /*
@@ -283,10 +308,24 @@ static unsigned int ef_evict_quota(void)
 	return n - (max - max / 4);
 }
 
+static inline struct ef_flow **ef_chain_step(struct ef_flow **link,
+					     struct ef_flow *f)
+{
+	return *link == f ? &f->next : link;	/* else @f left */
+}
+
+/*
+ * A bucket chain, with @link the link to @f. A loop body that unlinks @f
+ * (*@link = @f->next) must not step @link: the loop does not either, the
+ * flow now at *@link being the next one.
+ */
+#define ef_chain_for_each(f, link, head)				\
+	for (link = (head); (f = *link); link = ef_chain_step(link, f))
+
 /* The stripe's buckets are i, i + stripes, i + 2 * stripes, ... */
-#define ef_for_each_stripe_flow(f, tmp, b, i)				\
+#define ef_for_each_stripe_flow(f, link, b, i)				\
 	for (b = (i); b <= ef_tab.hmask; b += ef_tab.smask + 1)		\
-		hlist_for_each_entry_safe(f, tmp, &ef_tab.buckets[b], hnode)
+		ef_chain_for_each(f, link, &ef_tab.buckets[b])
 
 /* Eviction class of @f: quiet for fewer than 2^class jiffies. */
 static unsigned int ef_quiet_class(const struct ef_flow *f, u32 now)
@@ -309,15 +348,14 @@ static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 				   u32 gen, unsigned int *above)
 {
 	unsigned int hist[EF_QUIET_CLASSES] = { 0 };
-	struct hlist_node *tmp;
 	unsigned int i, b, c, n = 0, ending = 0;
-	struct ef_flow *f;
+	struct ef_flow *f, **link;
 	u32 now;
 
 	for (i = 0; i <= ef_tab.smask; i++) {
 		spin_lock_bh(&ef_tab.stripes[i].lock);
 		now = jiffies;
-		ef_for_each_stripe_flow(f, tmp, b, i) {
+		ef_for_each_stripe_flow(f, link, b, i) {
 			ef_owner_from_map(f, gen);
 			if (ef_end_reason(f, now, idle, close))
 				ending++;
@@ -338,17 +376,16 @@ static unsigned int ef_evict_class(unsigned int *quota, u32 idle, u32 close,
 }
 
 void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
-		       void (*emit)(struct list_head *recs))
+		       void (*emit)(struct ef_queue *recs))
 {
-	LIST_HEAD(recs);
-	struct list_head *out = &recs;
+	struct ef_queue recs = EF_QUEUE_INIT(recs);
+	struct ef_queue *out = &recs;
 	u32 idle = ef_param(inactive_timeout) * HZ;
 	u32 active = ef_param(active_timeout) * HZ;
 	u32 close = ef_param(tcp_close_timeout) * HZ;
 	unsigned int evict = force ? 0 : ef_evict_quota();
 	u32 gen = ef_sockowner_gen();
-	struct ef_flow *f, *ft;
-	struct hlist_node *tmp;
+	struct ef_flow *f, **link;
 	unsigned int i, b, cls = 0, above = 0;
 	u32 now;
 	u8 reason;
@@ -365,12 +402,15 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 		 * at its start, and an unsigned "now - last" would wrap.
 		 */
 		now = jiffies;
-		list_for_each_entry_safe(f, ft, &st->dead, node) {
-			list_del_init(&f->node);
+		while ((f = ef_queue_pop(&st->dead))) {
+			if (f->flags & EF_FL_SNAP) {	/* ef_flow_period_full() */
+				ef_queue_add(out, f);
+				continue;
+			}
 			ef_owner_from_map(f, gen);
 			ef_emit_end(out, f);
 		}
-		ef_for_each_stripe_flow(f, tmp, b, i) {
+		ef_for_each_stripe_flow(f, link, b, i) {
 			if (netns_id && f->key.netns_id != netns_id)
 				continue;
 			ef_owner_from_map(f, gen);
@@ -394,7 +434,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 			if (reason) {
 				if (reason == EXEFLOW_END_EVICTED)
 					evict--;
-				ef_flow_unlink(f, reason);
+				ef_flow_unlink(link, f, reason);
 				ef_emit_end(out, f);
 				continue;
 			}
@@ -407,7 +447,7 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 				ef_emit_update(out, f);
 		}
 		spin_unlock_bh(&st->lock);
-		if (!list_empty(out))
+		if (!ef_queue_empty(out))
 			emit(out);
 		cond_resched();
 	}
@@ -425,7 +465,7 @@ int ef_flowtable_walk(unsigned long cursor[2],
 
 		idx = 0;
 		spin_lock_bh(&st->lock);
-		hlist_for_each_entry(f, &ef_tab.buckets[bucket], hnode) {
+		for (f = ef_tab.buckets[bucket]; f; f = f->next) {
 			if (idx++ < cursor[1])
 				continue;
 			ret = fn(f, arg);
@@ -448,16 +488,16 @@ int ef_flowtable_init(unsigned int hash_size)
 	unsigned int i, nstripes;
 
 	/* the memory target of bench/README.md, figure 4 */
-	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 120);
-	BUILD_BUG_ON(sizeof(struct ef_flow) > 144);
+	BUILD_BUG_ON(offsetof(struct ef_flow, key) + EF_KEY_LEN4 > 104);
+	BUILD_BUG_ON(sizeof(struct ef_flow) > 128);
 	ef_tab.seed = get_random_u32();
 	ef_tab.hmask = hash_size - 1;
 	nstripes = min(hash_size, EF_STRIPES_MAX);
 	ef_tab.smask = nstripes - 1;
 
 	/*
-	 * Not SLAB_HWCACHE_ALIGN: it would round 144 bytes (IPv6) up to
-	 * 192. Flows are touched under their stripe's lock; false
+	 * Not SLAB_HWCACHE_ALIGN: it would round 104 bytes (IPv4) up to
+	 * 128. Flows are touched under their stripe's lock; false
 	 * sharing with a neighbour costs less than a third more memory.
 	 */
 	ef_flow_cache4 = kmem_cache_create("exeflow_flow4",
@@ -478,11 +518,9 @@ int ef_flowtable_init(unsigned int hash_size)
 		kmem_cache_destroy(ef_snap_cache);
 		return -ENOMEM;
 	}
-	for (i = 0; i < hash_size; i++)
-		INIT_HLIST_HEAD(&ef_tab.buckets[i]);
 	for (i = 0; i < nstripes; i++) {
 		spin_lock_init(&ef_tab.stripes[i].lock);
-		INIT_LIST_HEAD(&ef_tab.stripes[i].dead);
+		ef_queue_init(&ef_tab.stripes[i].dead);
 	}
 	return 0;
 }
@@ -490,21 +528,19 @@ int ef_flowtable_init(unsigned int hash_size)
 /* After every netns is gone and the backlog is freed: must be empty. */
 void ef_flowtable_exit(void)
 {
-	struct ef_flow *f, *ft;
-	struct hlist_node *tmp;
+	struct ef_flow *f, **link;
 	unsigned int i, b;
 
 	for (i = 0; i <= ef_tab.smask; i++) {
 		struct ef_stripe *st = &ef_tab.stripes[i];
 
-		list_for_each_entry_safe(f, ft, &st->dead, node) {
+		while ((f = ef_queue_pop(&st->dead))) {
 			WARN_ONCE(1, "exeflow: ended flow left at unload\n");
-			list_del(&f->node);
 			ef_flow_free(f);
 		}
-		ef_for_each_stripe_flow(f, tmp, b, i) {
+		ef_for_each_stripe_flow(f, link, b, i) {
 			WARN_ONCE(1, "exeflow: live flow left at unload\n");
-			hlist_del(&f->hnode);
+			*link = f->next;
 			ef_flow_free(f);
 		}
 	}

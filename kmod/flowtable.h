@@ -73,30 +73,29 @@ enum { EF_FWD, EF_REV };	/* initiator->responder, responder->initiator */
 #define EF_FL_SNAP	BIT(7)	/* a NEW/UPDATE snapshot (struct ef_snap) */
 
 /*
- * One connection, oriented from its initiator: 120 bytes for IPv4, 144 for
- * IPv6, one per connection, so every field earns its place. A live flow is
- * only in its hash bucket (the exporter's scan walks the buckets, there is
- * no LRU list); an ended one is only on a list (the stripe's dead list, then
- * the export backlog), so the two links share space. The socket's cgroup
- * is only needed while no process is known (a process record carries its
- * own), so it shares space with the owner. Times are jiffies (u32) and
- * per-period packet counts u32: the scan ends a period (UPDATE) long
- * before either can wrap (ef_flowtable_scan()). Interface names are
- * looked up at export (ifname.c), and the key comes last so that IPv4
- * flows are shorter (ef_flow_size()).
+ * One connection, oriented from its initiator: 104 bytes for IPv4, 128 for
+ * IPv6, one per connection, so every field earns its place. A flow is on
+ * one singly linked list at a time through @next: its hash bucket while
+ * live (the exporter's scan walks the buckets, there is no LRU list), then
+ * a queue once ended (the stripe's dead queue, the export backlog). The
+ * socket's cgroup is only needed while no process is known (a process
+ * record carries its own), so it shares space with the owner. Times are
+ * jiffies (u32), per-period counters u32: the scan ends a period (UPDATE)
+ * long before a packet count or a time could wrap (ef_flowtable_scan()),
+ * and a packet that would wrap a byte count ends it on the packet path
+ * (ef_flow_period_full()). Interface names are looked up at export
+ * (ifname.c), and the key comes last so that IPv4 flows are shorter
+ * (ef_flow_size()).
  */
 struct ef_flow {
-	union {
-		struct hlist_node hnode;	/* live: hash bucket */
-		struct list_head node;		/* ended, or a snapshot */
-	};
+	struct ef_flow *next;	/* bucket chain, or queue (struct ef_queue) */
 	u64 id;
-	u64 bytes[2];
 	u64 cookie;
 	union {		/* which one: @method, see ef_flow_owner() */
 		u64 sock_cgroup;	/* EF_FL_CREDS, no owner */
 		struct ef_proc *owner;	/* a reference */
 	};
+	u32 bytes[2];		/* this period */
 	u32 pkts[2];		/* this period; both 0: no packet in it yet */
 	u32 first;		/* jiffies: first packet of this period */
 	u32 last;		/* jiffies: last packet */
@@ -119,18 +118,25 @@ struct ef_flow {
 
 /*
  * A NEW or UPDATE snapshot on the export backlog (cache exeflow_snap). The
- * backlog also needs to find the newest of these (an END may take its place
- * when the backlog is full), a second link that ended flows and live ones
+ * backlog also needs to find the newest of these and take it out of the
+ * middle of its queue (an END may take its place when the backlog is
+ * full): a second link and a back link that ended flows and live ones
  * never need.
  */
 struct ef_snap {
 	struct hlist_node interim;	/* ef_exp.interim */
+	struct ef_flow **pprev;	/* the backlog's link to it (export.c) */
 	struct ef_flow f;	/* last: its key is ef_key_len() long */
 };
 
+static inline struct ef_snap *ef_snap_of(struct ef_flow *f)
+{
+	return container_of(f, struct ef_snap, f);
+}
+
 static inline struct hlist_node *ef_snap_node(struct ef_flow *f)
 {
-	return &container_of(f, struct ef_snap, f)->interim;
+	return &ef_snap_of(f)->interim;
 }
 
 static inline struct ef_flow *ef_snap_flow(struct hlist_node *n)
@@ -160,6 +166,62 @@ static inline void ef_flow_set_owner(struct ef_flow *f, struct ef_proc *proc,
 	f->owner = proc;
 	f->method = method;
 }
+
+/*
+ * A FIFO of ended flows and snapshots, linked through ef_flow.next (half
+ * a list_head: 8 bytes on every flow). Pass it by reference: @tail may
+ * point into it.
+ */
+struct ef_queue {
+	struct ef_flow *first;
+	struct ef_flow **tail;	/* &first when empty, else the last's next */
+};
+
+#define EF_QUEUE_INIT(name)	{ NULL, &(name).first }
+
+static inline void ef_queue_init(struct ef_queue *q)
+{
+	q->first = NULL;
+	q->tail = &q->first;
+}
+
+static inline bool ef_queue_empty(const struct ef_queue *q)
+{
+	return !q->first;
+}
+
+static inline void ef_queue_add(struct ef_queue *q, struct ef_flow *f)
+{
+	f->next = NULL;
+	*q->tail = f;
+	q->tail = &f->next;
+}
+
+static inline struct ef_flow *ef_queue_pop(struct ef_queue *q)
+{
+	struct ef_flow *f = q->first;
+
+	if (f) {
+		q->first = f->next;
+		if (!q->first)
+			q->tail = &q->first;
+		f->next = NULL;
+	}
+	return f;
+}
+
+/* Append all of @from to @to; @from is left empty. */
+static inline void ef_queue_splice(struct ef_queue *to, struct ef_queue *from)
+{
+	if (!from->first)
+		return;
+	*to->tail = from->first;
+	to->tail = from->tail;
+	ef_queue_init(from);
+}
+
+#define ef_queue_for_each(f, q) \
+	for ((f) = (q)->first; (f); (f) = (f)->next)
 
 /* Jiffies from @then to @now; 0 if @then is later (stamped after @now). */
 static inline u32 ef_since(u32 now, u32 then)
@@ -203,12 +265,12 @@ void ef_flow_attach(const struct ef_pkt *pkt, u64 cookie,
 
 /*
  * Expire flows and produce export records, handed to @emit (which takes
- * them off the list) after each stripe, outside its lock. @force ends
+ * them off the queue) after each stripe, outside its lock. @force ends
  * every flow (of @netns_id, or all if 0) with that end reason; @listener
  * enables NEW/UPDATE records (without one, flows only end).
  */
 void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
-		       void (*emit)(struct list_head *recs));
+		       void (*emit)(struct ef_queue *recs));
 
 /*
  * Visit live flows from @cursor (two words, zero to start) until @fn returns

@@ -46,8 +46,8 @@ static void ef_kt_gap_bounded(struct kunit *test)
 	if (!ef_kt_export_idle())
 		kunit_skip(test, "the module's exporter is live");
 	f->seq = (u32)head;
-	INIT_LIST_HEAD(&ef_exp.backlog);
-	list_add_tail(&f->node, &ef_exp.backlog);
+	ef_queue_init(&ef_exp.backlog);
+	ef_queue_add(&ef_exp.backlog, f);
 	ef_exp.portid = 1;
 	ef_exp.next_seq = head + (1ULL << 31) - 2;
 	ef_export_gap();
@@ -64,7 +64,7 @@ static void ef_kt_gap_bounded(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ef_exp.next_seq, 1ULL);
 	/* empty backlog: every loss is a gap */
 	ef_exp.portid = 1;
-	list_del(&f->node);
+	ef_queue_init(&ef_exp.backlog);
 	ef_export_gap();
 	KUNIT_EXPECT_EQ(test, ef_exp.next_seq, 2ULL);
 
@@ -86,44 +86,124 @@ static void ef_kt_backlog_age(struct kunit *test)
 	};
 	struct ef_snap *s[ARRAY_SIZE(age)];
 	unsigned int i;
-	LIST_HEAD(old);
+	struct ef_queue old = EF_QUEUE_INIT(old);
 
 	if (!ef_kt_export_idle())
 		kunit_skip(test, "the module's exporter is live");
-	INIT_LIST_HEAD(&ef_exp.backlog);
+	ef_queue_init(&ef_exp.backlog);
 	INIT_HLIST_HEAD(&ef_exp.interim);
 	for (i = 0; i < ARRAY_SIZE(age); i++) {
 		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, s[i]);
 		s[i]->f.last = now - age[i];
 		s[i]->f.flags = EF_FL_SNAP;
-		list_add_tail(&s[i]->f.node, &ef_exp.backlog);
-		hlist_add_head(&s[i]->interim, &ef_exp.interim);
-		ef_exp.count++;
+		ef_backlog_add(&s[i]->f);
 	}
 
 	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now, &old), 2U);
 	KUNIT_EXPECT_EQ(test, ef_exp.count, ARRAY_SIZE(age) - 2);
-	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&old, struct ef_flow, node),
-			    &s[0]->f);
-	KUNIT_EXPECT_PTR_EQ(test, list_last_entry(&old, struct ef_flow, node),
-			    &s[1]->f);
+	KUNIT_EXPECT_PTR_EQ(test, old.first, &s[0]->f);
+	KUNIT_EXPECT_PTR_EQ(test, ef_queue_pop(&old), &s[0]->f);
+	KUNIT_EXPECT_PTR_EQ(test, ef_queue_pop(&old), &s[1]->f);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&old));
 	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&s[0]->interim));
 	KUNIT_EXPECT_TRUE(test, hlist_unhashed(&s[1]->interim));
 	KUNIT_EXPECT_FALSE(test, hlist_unhashed(&s[2]->interim));
 	/* the one behind a younger record waits for it */
-	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&ef_exp.backlog,
-						   struct ef_flow, node),
-			    &s[2]->f);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.first, &s[2]->f);
+	KUNIT_EXPECT_PTR_EQ(test, s[2]->pprev, &ef_exp.backlog.first);
 	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now, &old), 0U);
 	/* a second later the head is old enough, and the one behind it */
 	KUNIT_EXPECT_EQ(test, ef_backlog_take_old(now + 1, &old), 2U);
 	KUNIT_EXPECT_EQ(test, ef_exp.count, 1U);
-	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&ef_exp.backlog,
-						   struct ef_flow, node),
-			    &s[4]->f);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.first, &s[4]->f);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, &s[4]->f.next);
 
-	INIT_LIST_HEAD(&ef_exp.backlog);
+	ef_queue_init(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_exp.count = 0;
+}
+
+/* The backlog in order, as flow ids: 0x123 for ids 1, 2, 3. */
+static unsigned long ef_kt_backlog_ids(void)
+{
+	unsigned long ids = 0;
+	struct ef_flow *f;
+
+	ef_queue_for_each(f, &ef_exp.backlog)
+		ids = ids << 4 | f->id;
+	return ids;
+}
+
+/*
+ * The backlog is singly linked: a snapshot leaves from its middle through
+ * the link it remembers, which changes when its predecessor leaves. After
+ * every step the queue's order, its tail and every snapshot's link are
+ * checked, for a snapshot in the middle, at the tail and at the head.
+ */
+static void ef_kt_backlog_unlink(struct kunit *test)
+{
+	/* ids 1..7: END, snapshot, snapshot, END, snapshot, snapshot; 7 */
+	static const bool snap[] = { false, true, true, false, true, true,
+				     true };
+	static const u64 taken[] = { 3, 6, 1, 2, 5 };
+	struct ef_snap *s[ARRAY_SIZE(snap)];
+	struct ef_flow *f, **link;
+	unsigned int i;
+	struct ef_queue out = EF_QUEUE_INIT(out);
+
+	if (!ef_kt_export_idle())
+		kunit_skip(test, "the module's exporter is live");
+	ef_queue_init(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	for (i = 0; i < ARRAY_SIZE(snap); i++) {
+		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		s[i]->f.id = i + 1;
+		s[i]->f.flags = snap[i] ? EF_FL_SNAP : 0;
+		if (i < 6)
+			ef_backlog_add(&s[i]->f);
+	}
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x123456UL);
+	KUNIT_EXPECT_PTR_EQ(test, ef_snap_flow(ef_exp.interim.first),
+			    &s[5]->f);
+
+	/* 3 from the middle: 4's link is no snapshot's business */
+	ef_backlog_take(s[2]->pprev, &s[2]->f, &out);
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x12456UL);
+	/* 6 from the tail: the tail moves back to 5 */
+	ef_backlog_take(s[5]->pprev, &s[5]->f, &out);
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x1245UL);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, &s[4]->f.next);
+	KUNIT_EXPECT_PTR_EQ(test, ef_snap_flow(ef_exp.interim.first),
+			    &s[4]->f);
+	/* the head leaves: 2, now first, links from the head */
+	KUNIT_EXPECT_PTR_EQ(test, ef_backlog_take_first(&out), &s[0]->f);
+	KUNIT_EXPECT_PTR_EQ(test, s[1]->pprev, &ef_exp.backlog.first);
+	/* 2 leaves as a snapshot, from the head */
+	ef_backlog_take(s[1]->pprev, &s[1]->f, &out);
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x45UL);
+	KUNIT_EXPECT_PTR_EQ(test, s[4]->pprev, &s[3]->f.next);
+	/* an addition after a removal at the tail links to the right place */
+	ef_backlog_add(&s[6]->f);
+	KUNIT_EXPECT_PTR_EQ(test, s[6]->pprev, &s[4]->f.next);
+	ef_backlog_take(s[4]->pprev, &s[4]->f, &out);
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x47UL);
+	KUNIT_EXPECT_PTR_EQ(test, s[6]->pprev, &s[3]->f.next);
+	KUNIT_EXPECT_EQ(test, ef_exp.count, 2U);
+
+	/* every snapshot's link points at it */
+	for (link = &ef_exp.backlog.first; (f = *link); link = &f->next)
+		if (f->flags & EF_FL_SNAP)
+			KUNIT_EXPECT_PTR_EQ(test, ef_snap_of(f)->pprev, link);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, link);
+	/* the ones taken, in the order taken */
+	for (i = 0; (f = ef_queue_pop(&out)); i++)
+		KUNIT_EXPECT_EQ(test, f->id,
+				i < ARRAY_SIZE(taken) ? taken[i] : 0);
+	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(taken));
+
+	ef_queue_init(&ef_exp.backlog);
 	INIT_HLIST_HEAD(&ef_exp.interim);
 	ef_exp.count = 0;
 }
@@ -132,6 +212,7 @@ static struct kunit_case ef_export_cases[] = {
 	KUNIT_CASE(ef_kt_seq64),
 	KUNIT_CASE(ef_kt_gap_bounded),
 	KUNIT_CASE(ef_kt_backlog_age),
+	KUNIT_CASE(ef_kt_backlog_unlink),
 	{}
 };
 

@@ -196,21 +196,21 @@ static void ef_kt_update_snapshot(struct kunit *test)
 		.last = EF_KT_S(20),
 	};
 	bool own = !ef_flow_cache4;
-	struct ef_flow *r, *tmp;
-	LIST_HEAD(out);
+	struct ef_flow *r;
+	struct ef_queue out = EF_QUEUE_INIT(out);
 
 	if (own)
 		ef_kt_table_setup(test);
 	ef_emit_update(&out, &f);
-	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
-	list_for_each_entry(r, &out, node) {
+	KUNIT_EXPECT_TRUE(test, out.first && !out.first->next);
+	ef_queue_for_each(r, &out) {
 		KUNIT_EXPECT_EQ(test, r->id, 7ULL);
 		KUNIT_EXPECT_EQ(test, r->event, EXEFLOW_EV_UPDATE);
 		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_ACTIVE);
 		KUNIT_EXPECT_EQ(test, r->pkts[EF_FWD], 3U);
 		KUNIT_EXPECT_EQ(test, r->pkts[EF_REV], 2U);
-		KUNIT_EXPECT_EQ(test, r->bytes[EF_FWD], 300ULL);
-		KUNIT_EXPECT_EQ(test, r->bytes[EF_REV], 200ULL);
+		KUNIT_EXPECT_EQ(test, r->bytes[EF_FWD], 300U);
+		KUNIT_EXPECT_EQ(test, r->bytes[EF_REV], 200U);
 		KUNIT_EXPECT_EQ(test, r->tcp_flags[EF_REV], TCPHDR_SYN);
 		KUNIT_EXPECT_EQ(test, r->first, EF_KT_S(10));
 		KUNIT_EXPECT_EQ(test, r->last, EF_KT_S(20));
@@ -218,19 +218,17 @@ static void ef_kt_update_snapshot(struct kunit *test)
 	}
 	KUNIT_EXPECT_FALSE(test, f.flags & EF_FL_SNAP);
 	KUNIT_EXPECT_EQ(test, f.pkts[EF_FWD] | f.pkts[EF_REV], 0U);
-	KUNIT_EXPECT_EQ(test, f.bytes[EF_FWD] | f.bytes[EF_REV], 0ULL);
+	KUNIT_EXPECT_EQ(test, f.bytes[EF_FWD] | f.bytes[EF_REV], 0U);
 	KUNIT_EXPECT_EQ(test, f.tcp_flags[EF_FWD] | f.tcp_flags[EF_REV], 0);
 	KUNIT_EXPECT_FALSE(test, ef_flow_has_pkts(&f));
 	KUNIT_EXPECT_EQ(test, f.last, EF_KT_S(20));
 
 	/* an idle period: no record */
 	ef_emit_update(&out, &f);
-	KUNIT_EXPECT_TRUE(test, list_is_singular(&out));
+	KUNIT_EXPECT_TRUE(test, out.first && !out.first->next);
 
-	list_for_each_entry_safe(r, tmp, &out, node) {
-		list_del(&r->node);
+	while ((r = ef_queue_pop(&out)))
 		ef_flow_free(r);
-	}
 	if (own)
 		ef_kt_table_teardown();
 }
@@ -249,9 +247,9 @@ static void ef_kt_snapshot_owner(struct kunit *test)
 		.sock_cgroup = 0x4d,	/* no pointer: put() would fault */
 	};
 	bool own = !ef_flow_cache4;
-	struct ef_flow *r, *tmp;
+	struct ef_flow *r;
 	unsigned int n = 0;
-	LIST_HEAD(out);
+	struct ef_queue out = EF_QUEUE_INIT(out);
 
 	if (own)
 		ef_kt_table_setup(test);
@@ -261,7 +259,7 @@ static void ef_kt_snapshot_owner(struct kunit *test)
 	ef_emit_update(&out, &f);
 	KUNIT_EXPECT_EQ(test, refcount_read(&p.ref), 2U);
 
-	list_for_each_entry_safe(r, tmp, &out, node) {
+	while ((r = ef_queue_pop(&out))) {
 		if (n++ == 0) {
 			KUNIT_EXPECT_NULL(test, ef_flow_owner(r));
 			KUNIT_EXPECT_EQ(test, ef_flow_method(r),
@@ -272,7 +270,6 @@ static void ef_kt_snapshot_owner(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, ef_flow_method(r),
 					EXEFLOW_M_SOCKET);
 		}
-		list_del(&r->node);
 		ef_flow_free(r);
 	}
 	KUNIT_EXPECT_EQ(test, n, 2U);
@@ -281,11 +278,11 @@ static void ef_kt_snapshot_owner(struct kunit *test)
 		ef_kt_table_teardown();
 }
 
-static LIST_HEAD(ef_kt_recs);
+static struct ef_queue ef_kt_recs = EF_QUEUE_INIT(ef_kt_recs);
 
-static void ef_kt_emit(struct list_head *recs)
+static void ef_kt_emit(struct ef_queue *recs)
 {
-	list_splice_tail_init(recs, &ef_kt_recs);
+	ef_queue_splice(&ef_kt_recs, recs);
 }
 
 /* A live UDP flow in the table, one packet each way, period from @period. */
@@ -306,7 +303,8 @@ static struct ef_flow *ef_kt_insert(u16 port, u32 period, u32 last)
 	f->first = period;
 	f->last = last;
 	h = ef_hash(&f->key);
-	hlist_add_head(&f->hnode, &ef_tab.buckets[h & ef_tab.hmask]);
+	f->next = ef_tab.buckets[h & ef_tab.hmask];
+	ef_tab.buckets[h & ef_tab.hmask] = f;
 	atomic_inc(&ef_nflows);
 	return f;
 }
@@ -319,10 +317,10 @@ static unsigned long ef_kt_take(struct kunit *test, struct ef_flow **flows,
 				u8 event, u8 reason)
 {
 	unsigned long ids = 0;
-	struct ef_flow *r, *tmp;
+	struct ef_flow *r;
 	unsigned int i;
 
-	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+	while ((r = ef_queue_pop(&ef_kt_recs))) {
 		for (i = 0; i < 3; i++)
 			if (r == flows[i])
 				flows[i] = NULL;
@@ -330,7 +328,6 @@ static unsigned long ef_kt_take(struct kunit *test, struct ef_flow **flows,
 		KUNIT_EXPECT_EQ_MSG(test, r->end_reason, reason, "flow %llu",
 				    r->id);
 		ids |= BIT(r->id % BITS_PER_LONG);
-		list_del(&r->node);
 		ef_flow_free(r);
 	}
 	return ids;
@@ -407,6 +404,75 @@ out:
 }
 
 /*
+ * A packet that would wrap the period's u32 byte count ends the period on
+ * the packet path: an UPDATE with the counts so far waits on the stripe's
+ * dead queue for the next scan, and the packet starts the next period.
+ * One that reaches U32_MAX exactly does not.
+ */
+static void ef_kt_bytes_full(struct kunit *test)
+{
+	struct ef_pkt pkt = {
+		.key = {
+			.netns_id = 42,
+			.family = AF_INET,
+			.proto = IPPROTO_UDP,
+			.port = { htons(5353), htons(9) },
+		},
+		.len = 1000,
+		.segs = 1,
+		.out = 1,
+	};
+	struct ef_flow *f, *r;
+	u64 cookie = 0;
+	u32 h;
+
+	ef_kt_table_setup(test);
+	h = ef_hash(&pkt.key);
+	ef_flow_packet(&pkt, &cookie);
+	f = ef_find(&ef_tab.buckets[h & ef_tab.hmask], &pkt.key);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, f, "no flow created");
+	KUNIT_EXPECT_EQ(test, f->bytes[EF_FWD], 1000U);
+
+	/* exactly to the limit: same period */
+	f->bytes[EF_FWD] = U32_MAX - 1000;
+	ef_flow_packet(&pkt, &cookie);
+	KUNIT_EXPECT_EQ(test, f->bytes[EF_FWD], U32_MAX);
+	KUNIT_EXPECT_EQ(test, f->pkts[EF_FWD], 2U);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&ef_tab.stripes[h & ef_tab.smask].dead));
+
+	/* one byte more would wrap: the period ends first */
+	f->bytes[EF_FWD] = U32_MAX - 999;
+	f->bytes[EF_REV] = 77;
+	f->pkts[EF_FWD] = 5;
+	f->pkts[EF_REV] = 1;
+	ef_flow_packet(&pkt, &cookie);
+	KUNIT_EXPECT_EQ(test, f->bytes[EF_FWD], 1000U);
+	KUNIT_EXPECT_EQ(test, f->bytes[EF_REV], 0U);
+	KUNIT_EXPECT_EQ(test, f->pkts[EF_FWD], 1U);
+	KUNIT_EXPECT_EQ(test, f->pkts[EF_REV], 0U);
+
+	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+	r = ef_queue_pop(&ef_kt_recs);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, r, "no UPDATE for the full period");
+	KUNIT_EXPECT_EQ(test, r->event, EXEFLOW_EV_UPDATE);
+	KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_ACTIVE);
+	KUNIT_EXPECT_EQ(test, r->id, f->id);
+	KUNIT_EXPECT_EQ(test, r->bytes[EF_FWD], U32_MAX - 999);
+	KUNIT_EXPECT_EQ(test, r->bytes[EF_REV], 77U);
+	KUNIT_EXPECT_EQ(test, r->pkts[EF_FWD], 5U);
+	KUNIT_EXPECT_TRUE(test, r->flags & EF_FL_SNAP);
+	ef_flow_free(r);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&ef_kt_recs));
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 1U);
+
+	ef_flowtable_scan(false, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
+	while ((r = ef_queue_pop(&ef_kt_recs)))
+		ef_flow_free(r);
+	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 0U);
+	ef_kt_table_teardown();
+}
+
+/*
  * A table with max_flows 32 and flows 1..@n, flow i quiet for @quiet(i)
  * seconds; one scan. Returns the set of evicted ids (1 << id); the rest
  * are flushed.
@@ -417,7 +483,7 @@ static unsigned long ef_kt_evict(struct kunit *test, unsigned int n,
 	unsigned int max = ef_p_max_flows.val;
 	unsigned int idle = ef_p_inactive_timeout.val;
 	unsigned long evicted = 0;
-	struct ef_flow *r, *tmp;
+	struct ef_flow *r;
 	unsigned int i;
 	u32 now, t;
 
@@ -431,19 +497,16 @@ static unsigned long ef_kt_evict(struct kunit *test, unsigned int n,
 			KUNIT_FAIL(test, "no memory for test flows");
 	}
 	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
-	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
+	while ((r = ef_queue_pop(&ef_kt_recs))) {
 		KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_EVICTED);
 		evicted |= BIT(r->id);
-		list_del(&r->node);
 		ef_flow_free(r);
 	}
 	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), n - hweight_long(evicted));
 
 	ef_flowtable_scan(false, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
-	list_for_each_entry_safe(r, tmp, &ef_kt_recs, node) {
-		list_del(&r->node);
+	while ((r = ef_queue_pop(&ef_kt_recs)))
 		ef_flow_free(r);
-	}
 	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 0U);
 	WRITE_ONCE(ef_p_max_flows.val, max);
 	WRITE_ONCE(ef_p_inactive_timeout.val, idle);
@@ -493,6 +556,7 @@ static struct kunit_case ef_timeout_cases[] = {
 	KUNIT_CASE(ef_kt_update_snapshot),
 	KUNIT_CASE(ef_kt_snapshot_owner),
 	KUNIT_CASE(ef_kt_scan_active_timeout),
+	KUNIT_CASE(ef_kt_bytes_full),
 	KUNIT_CASE(ef_kt_scan_evict_share),
 	KUNIT_CASE(ef_kt_scan_evict_quietest),
 	{}
