@@ -35,9 +35,10 @@
 #define EF_EXE_WAIT	(10 * HZ)
 
 /*
- * A period ends (UPDATE) before its u32 fields could wrap, listener or
- * not: jiffies differences are read as s32, and the scan runs at least
- * once a minute, far less than 2^31 packets at any rate. A record waits
+ * A period ends (UPDATE) before its u32 packet counts or times could wrap,
+ * listener or not: jiffies differences are read as s32, and the scan runs
+ * at least once a minute, far less than 2^31 packets at any rate (byte
+ * counts grow too fast for that: ef_flow_period_full()). A record waits
  * on the backlog for at most EF_BACKLOG_AGE_MAX more (export.c), so its
  * times stay within 2^31 jiffies of now as well.
  */
@@ -271,8 +272,9 @@ static void ef_emit_update(struct ef_queue *out, struct ef_flow *f)
  * The packet path (flowpath.h), stripe lock held: a packet would wrap the
  * period's u32 byte count, which a scan cannot prevent (4 GiB take 0.3 s
  * at 100 Gbit/s). The period ends here with an UPDATE on the stripe's
- * dead queue, exported by the next scan like a wrap found there; the
- * packet starts the next period. Without memory for the record the
+ * dead queue, which the next scan sends on (it may go out before the
+ * flow's NEW: exeflowd takes an UPDATE first); the packet starts the next
+ * period. Without memory for the record the
  * period's counts are lost, and counted (DROP_ALLOC).
  */
 void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f)
@@ -282,7 +284,7 @@ void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f)
 
 /*
  * Is the period due for an UPDATE: at the active timeout when someone
- * listens, and always before its counters or times could wrap.
+ * listens, and always before its packet counts or times could wrap.
  */
 static bool ef_period_due(const struct ef_flow *f, u32 now, u32 active,
 			  bool listener)
@@ -403,11 +405,11 @@ void ef_flowtable_scan(bool listener, u8 force, u64 netns_id,
 		 */
 		now = jiffies;
 		while ((f = ef_queue_pop(&st->dead))) {
+			ef_owner_from_map(f, gen);
 			if (f->flags & EF_FL_SNAP) {	/* ef_flow_period_full() */
 				ef_queue_add(out, f);
 				continue;
 			}
-			ef_owner_from_map(f, gen);
 			ef_emit_end(out, f);
 		}
 		ef_for_each_stripe_flow(f, link, b, i) {
@@ -535,7 +537,7 @@ void ef_flowtable_exit(void)
 		struct ef_stripe *st = &ef_tab.stripes[i];
 
 		while ((f = ef_queue_pop(&st->dead))) {
-			WARN_ONCE(1, "exeflow: ended flow left at unload\n");
+			WARN_ONCE(1, "exeflow: record left at unload\n");
 			ef_flow_free(f);
 		}
 		ef_for_each_stripe_flow(f, link, b, i) {

@@ -135,20 +135,33 @@ static unsigned long ef_kt_backlog_ids(void)
 	return ids;
 }
 
+/* Every snapshot's link points at it, and the tail at the last link. */
+static void ef_kt_backlog_links(struct kunit *test)
+{
+	struct ef_flow *f, **link;
+
+	for (link = &ef_exp.backlog.first; (f = *link); link = &f->next)
+		if (f->flags & EF_FL_SNAP)
+			KUNIT_EXPECT_PTR_EQ_MSG(test, ef_snap_of(f)->pprev, link,
+						"flow %llu", f->id);
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, link);
+}
+
 /*
  * The backlog is singly linked: a snapshot leaves from its middle through
  * the link it remembers, which changes when its predecessor leaves. After
  * every step the queue's order, its tail and every snapshot's link are
- * checked, for a snapshot in the middle, at the tail and at the head.
+ * checked, for a snapshot in the middle, at the tail and at the head, down
+ * to an empty backlog and up again.
  */
 static void ef_kt_backlog_unlink(struct kunit *test)
 {
 	/* ids 1..7: END, snapshot, snapshot, END, snapshot, snapshot; 7 */
 	static const bool snap[] = { false, true, true, false, true, true,
 				     true };
-	static const u64 taken[] = { 3, 6, 1, 2, 5 };
+	static const u64 taken[] = { 6, 1, 2, 5, 7, 4, 3 };
 	struct ef_snap *s[ARRAY_SIZE(snap)];
-	struct ef_flow *f, **link;
+	struct ef_flow *f;
 	unsigned int i;
 	struct ef_queue out = EF_QUEUE_INIT(out);
 
@@ -167,36 +180,46 @@ static void ef_kt_backlog_unlink(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x123456UL);
 	KUNIT_EXPECT_PTR_EQ(test, ef_snap_flow(ef_exp.interim.first),
 			    &s[5]->f);
+	ef_kt_backlog_links(test);
 
 	/* 3 from the middle: 4's link is no snapshot's business */
 	ef_backlog_take(s[2]->pprev, &s[2]->f, &out);
 	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x12456UL);
+	ef_kt_backlog_links(test);
 	/* 6 from the tail: the tail moves back to 5 */
 	ef_backlog_take(s[5]->pprev, &s[5]->f, &out);
 	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x1245UL);
-	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, &s[4]->f.next);
 	KUNIT_EXPECT_PTR_EQ(test, ef_snap_flow(ef_exp.interim.first),
 			    &s[4]->f);
+	ef_kt_backlog_links(test);
 	/* the head leaves: 2, now first, links from the head */
 	KUNIT_EXPECT_PTR_EQ(test, ef_backlog_take_first(&out), &s[0]->f);
 	KUNIT_EXPECT_PTR_EQ(test, s[1]->pprev, &ef_exp.backlog.first);
+	ef_kt_backlog_links(test);
 	/* 2 leaves as a snapshot, from the head */
 	ef_backlog_take(s[1]->pprev, &s[1]->f, &out);
 	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x45UL);
-	KUNIT_EXPECT_PTR_EQ(test, s[4]->pprev, &s[3]->f.next);
+	ef_kt_backlog_links(test);
 	/* an addition after a removal at the tail links to the right place */
 	ef_backlog_add(&s[6]->f);
 	KUNIT_EXPECT_PTR_EQ(test, s[6]->pprev, &s[4]->f.next);
 	ef_backlog_take(s[4]->pprev, &s[4]->f, &out);
 	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x47UL);
-	KUNIT_EXPECT_PTR_EQ(test, s[6]->pprev, &s[3]->f.next);
+	ef_kt_backlog_links(test);
 	KUNIT_EXPECT_EQ(test, ef_exp.count, 2U);
-
-	/* every snapshot's link points at it */
-	for (link = &ef_exp.backlog.first; (f = *link); link = &f->next)
-		if (f->flags & EF_FL_SNAP)
-			KUNIT_EXPECT_PTR_EQ(test, ef_snap_of(f)->pprev, link);
-	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, link);
+	/* down to empty, from the tail, then the head, and up again */
+	ef_backlog_take(s[6]->pprev, &s[6]->f, &out);
+	ef_kt_backlog_links(test);
+	KUNIT_EXPECT_PTR_EQ(test, ef_backlog_take_first(&out), &s[3]->f);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&ef_exp.backlog));
+	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, &ef_exp.backlog.first);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&ef_exp.interim));
+	KUNIT_EXPECT_EQ(test, ef_exp.count, 0U);
+	f = ef_queue_pop(&out);		/* 3, a snapshot */
+	ef_backlog_add(f);
+	KUNIT_EXPECT_PTR_EQ(test, s[2]->pprev, &ef_exp.backlog.first);
+	ef_kt_backlog_links(test);
+	ef_backlog_take(s[2]->pprev, f, &out);
 	/* the ones taken, in the order taken */
 	for (i = 0; (f = ef_queue_pop(&out)); i++)
 		KUNIT_EXPECT_EQ(test, f->id,

@@ -406,8 +406,9 @@ out:
 /*
  * A packet that would wrap the period's u32 byte count ends the period on
  * the packet path: an UPDATE with the counts so far waits on the stripe's
- * dead queue for the next scan, and the packet starts the next period.
- * One that reaches U32_MAX exactly does not.
+ * dead queue, and the packet starts the next period. One that reaches
+ * U32_MAX exactly does not. The scan sends the UPDATE on as a snapshot,
+ * not as an ended flow (which would count as unattributed here).
  */
 static void ef_kt_bytes_full(struct kunit *test)
 {
@@ -422,15 +423,21 @@ static void ef_kt_bytes_full(struct kunit *test)
 		.segs = 1,
 		.out = 1,
 	};
+	u64 before[__EXEFLOW_S_MAX], after[__EXEFLOW_S_MAX];
+	struct ef_stripe *st;
 	struct ef_flow *f, *r;
 	u64 cookie = 0;
 	u32 h;
 
 	ef_kt_table_setup(test);
 	h = ef_hash(&pkt.key);
+	st = &ef_tab.stripes[h & ef_tab.smask];
 	ef_flow_packet(&pkt, &cookie);
 	f = ef_find(&ef_tab.buckets[h & ef_tab.hmask], &pkt.key);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, f, "no flow created");
+	if (!f) {
+		KUNIT_FAIL(test, "no flow created");
+		goto out;
+	}
 	KUNIT_EXPECT_EQ(test, f->bytes[EF_FWD], 1000U);
 
 	/* exactly to the limit: same period */
@@ -438,7 +445,7 @@ static void ef_kt_bytes_full(struct kunit *test)
 	ef_flow_packet(&pkt, &cookie);
 	KUNIT_EXPECT_EQ(test, f->bytes[EF_FWD], U32_MAX);
 	KUNIT_EXPECT_EQ(test, f->pkts[EF_FWD], 2U);
-	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&ef_tab.stripes[h & ef_tab.smask].dead));
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&st->dead));
 
 	/* one byte more would wrap: the period ends first */
 	f->bytes[EF_FWD] = U32_MAX - 999;
@@ -450,10 +457,19 @@ static void ef_kt_bytes_full(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->bytes[EF_REV], 0U);
 	KUNIT_EXPECT_EQ(test, f->pkts[EF_FWD], 1U);
 	KUNIT_EXPECT_EQ(test, f->pkts[EF_REV], 0U);
+	KUNIT_EXPECT_FALSE(test, ef_queue_empty(&st->dead));
 
+	ef_stats_read(before);
 	ef_flowtable_scan(false, 0, 0, ef_kt_emit);
+	ef_stats_read(after);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&st->dead));
+	KUNIT_EXPECT_EQ(test, after[EXEFLOW_S_UNATTRIBUTED],
+			before[EXEFLOW_S_UNATTRIBUTED]);
 	r = ef_queue_pop(&ef_kt_recs);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, r, "no UPDATE for the full period");
+	if (!r) {
+		KUNIT_FAIL(test, "no UPDATE for the full period");
+		goto out;
+	}
 	KUNIT_EXPECT_EQ(test, r->event, EXEFLOW_EV_UPDATE);
 	KUNIT_EXPECT_EQ(test, r->end_reason, EXEFLOW_END_ACTIVE);
 	KUNIT_EXPECT_EQ(test, r->id, f->id);
@@ -464,7 +480,7 @@ static void ef_kt_bytes_full(struct kunit *test)
 	ef_flow_free(r);
 	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&ef_kt_recs));
 	KUNIT_EXPECT_EQ(test, ef_flowtable_count(), 1U);
-
+out:
 	ef_flowtable_scan(false, EXEFLOW_END_FLUSH, 0, ef_kt_emit);
 	while ((r = ef_queue_pop(&ef_kt_recs)))
 		ef_flow_free(r);
