@@ -155,11 +155,11 @@ END {
 		tot_med = S_med
 		note = "all slab growth less the same traffic unloaded; flow object " mem_objsize[f] " B in exeflow_flow" nf[2] "; shared: " mem_shared[f]
 		if (mem_short[f]) note = note "; WARNING: fewer live flows than N (refused " mem_refused[f] ")"
-		row("4", "kernel bytes per tracked flow, " what " concurrent", 0, "<= 128", le(S_med, 128), note)
+		row("4", "kernel bytes per tracked flow, " what " concurrent", 1, "<= 128", le(S_med, 128), note)
 		delete v
 		for (k = 1; k <= memn[f]; k++) v[k] = mem_cache[f, k]
 		stats(v, memn[f])
-		row("4", "... of which the exeflow_flow" nf[2] " slab cache, " what, 0, "", "", "")
+		row("4", "... of which the exeflow_flow" nf[2] " slab cache, " what, 1, "", "", "")
 	}
 	if (memn[ns[1]]) {
 		delete v
