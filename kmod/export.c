@@ -452,11 +452,18 @@ int ef_export_flush(void)
 	return 0;
 }
 
-/* A namespace is going away: its flows end now (process context). */
+/*
+ * A namespace is going away: its flows end now (process context). One scan
+ * at a time, the exporter's or this one: two would interleave their
+ * stripes' records on the way to the backlog, and a flow's UPDATE could
+ * follow its END.
+ */
 void ef_export_end_netns(u64 netns_id)
 {
+	mutex_lock(&ef_export_mutex);
 	ef_flowtable_scan(ef_export_listener() != 0, EXEFLOW_END_FLUSH,
 			  netns_id, ef_export_queue);
+	mutex_unlock(&ef_export_mutex);
 	ef_export_kick();
 }
 
