@@ -123,6 +123,27 @@ static struct ef_flow *ef_flow_new(const struct ef_pkt *pkt)
 	return f;
 }
 
+/* A new flow goes first in its bucket's chain @b. */
+static inline void ef_chain_add(struct ef_flow **b, struct ef_flow *f)
+{
+	f->next = *b;
+	*b = f;
+}
+
+static inline struct ef_flow **ef_chain_step(struct ef_flow **link,
+					     struct ef_flow *f)
+{
+	return *link == f ? &f->next : link;	/* else @f left */
+}
+
+/*
+ * A bucket chain, with @link the link to @f. A loop body that unlinks @f
+ * (*@link = @f->next) must not step @link: the loop does not either, the
+ * flow now at *@link being the next one.
+ */
+#define ef_chain_for_each(f, link, head)				\
+	for (link = (head); (f = *link); link = ef_chain_step(link, f))
+
 /*
  * Unlink a live flow from the table, given the link that points to it
  * (its bucket's head or its predecessor's @next); the caller owns it
@@ -158,10 +179,8 @@ struct ef_flow *ef_flow_start(struct ef_stripe *st, struct ef_flow **b,
 		ef_queue_add(&st->dead, old);
 	}
 	f = ef_flow_new(pkt);
-	if (f) {
-		f->next = *b;
-		*b = f;
-	}
+	if (f)
+		ef_chain_add(b, f);
 	return f;
 }
 
@@ -274,8 +293,8 @@ static void ef_emit_update(struct ef_queue *out, struct ef_flow *f)
  * at 100 Gbit/s). The period ends here with an UPDATE on the stripe's
  * dead queue, which the next scan sends on (it may go out before the
  * flow's NEW: exeflowd takes an UPDATE first); the packet starts the next
- * period. Without memory for the record the
- * period's counts are lost, and counted (DROP_ALLOC).
+ * period. Without memory for the record the period's counts are lost, and
+ * counted (DROP_ALLOC).
  */
 void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f)
 {
@@ -309,20 +328,6 @@ static unsigned int ef_evict_quota(void)
 		return 0;
 	return n - (max - max / 4);
 }
-
-static inline struct ef_flow **ef_chain_step(struct ef_flow **link,
-					     struct ef_flow *f)
-{
-	return *link == f ? &f->next : link;	/* else @f left */
-}
-
-/*
- * A bucket chain, with @link the link to @f. A loop body that unlinks @f
- * (*@link = @f->next) must not step @link: the loop does not either, the
- * flow now at *@link being the next one.
- */
-#define ef_chain_for_each(f, link, head)				\
-	for (link = (head); (f = *link); link = ef_chain_step(link, f))
 
 /* The stripe's buckets are i, i + stripes, i + 2 * stripes, ... */
 #define ef_for_each_stripe_flow(f, link, b, i)				\

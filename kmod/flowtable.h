@@ -210,16 +210,6 @@ static inline struct ef_flow *ef_queue_pop(struct ef_queue *q)
 	return f;
 }
 
-/* Append all of @from to @to; @from is left empty. */
-static inline void ef_queue_splice(struct ef_queue *to, struct ef_queue *from)
-{
-	if (!from->first)
-		return;
-	*to->tail = from->first;
-	to->tail = from->tail;
-	ef_queue_init(from);
-}
-
 #define ef_queue_for_each(f, q) \
 	for ((f) = (q)->first; (f); (f) = (f)->next)
 

@@ -282,7 +282,10 @@ static struct ef_queue ef_kt_recs = EF_QUEUE_INIT(ef_kt_recs);
 
 static void ef_kt_emit(struct ef_queue *recs)
 {
-	ef_queue_splice(&ef_kt_recs, recs);
+	struct ef_flow *r;
+
+	while ((r = ef_queue_pop(recs)))
+		ef_queue_add(&ef_kt_recs, r);
 }
 
 /* A live UDP flow in the table, one packet each way, period from @period. */
@@ -303,8 +306,7 @@ static struct ef_flow *ef_kt_insert(u16 port, u32 period, u32 last)
 	f->first = period;
 	f->last = last;
 	h = ef_hash(&f->key);
-	f->next = ef_tab.buckets[h & ef_tab.hmask];
-	ef_tab.buckets[h & ef_tab.hmask] = f;
+	ef_chain_add(&ef_tab.buckets[h & ef_tab.hmask], f);
 	atomic_inc(&ef_nflows);
 	return f;
 }
