@@ -53,7 +53,11 @@ static struct {
 	u32 portid;			/* listener, 0 = none */
 	u32 gen;			/* listener generation */
 	u64 next_seq;
-} ef_exp;
+} ef_exp = {
+	.lock = __SPIN_LOCK_UNLOCKED(ef_exp.lock),
+	.backlog = EF_QUEUE_INIT(ef_exp.backlog),
+	.interim = HLIST_HEAD_INIT,
+};
 
 static DEFINE_MUTEX(ef_export_mutex);	/* one scan/send at a time */
 static DEFINE_SPINLOCK(ef_kick_lock);
@@ -178,39 +182,54 @@ void ef_export_kick(void)
 		ef_export_schedule(msecs_to_jiffies(10));
 }
 
-void ef_export_queue(struct ef_queue *recs)
+/*
+ * ef_exp.lock held: move @recs onto the backlog, which holds at most @max.
+ * When it is full, an END is worth more than an interim record: it has
+ * the final counters and the owner too, so it takes the place of the
+ * newest queued NEW/UPDATE, whose sequence number becomes the gap. What
+ * does not fit goes to @drop. Returns how many records were lost.
+ */
+static unsigned int ef_backlog_admit(struct ef_queue *recs, unsigned int max,
+				     struct ef_queue *drop)
 {
-	unsigned int max = ef_param(max_backlog);
 	struct ef_flow *f, *victim;
-	struct ef_queue drop = EF_QUEUE_INIT(drop);
+	unsigned int lost = 0;
 
-	spin_lock_bh(&ef_exp.lock);
 	while ((f = ef_queue_pop(recs))) {
 		if (ef_exp.count >= max) {
-			ef_stat_inc(ef_exp.portid ? EXEFLOW_S_DROP_BACKLOG :
-				    EXEFLOW_S_DROP_NO_LISTENER);
-			/*
-			 * An END is worth more than an interim record: it
-			 * has the final counters and the owner too. Make
-			 * room by dropping the newest queued NEW/UPDATE;
-			 * its sequence number becomes the gap.
-			 */
+			lost++;
 			if (f->event == EXEFLOW_EV_END &&
 			    !hlist_empty(&ef_exp.interim)) {
 				victim = ef_snap_flow(ef_exp.interim.first);
 				ef_backlog_take(ef_snap_of(victim)->pprev,
-						victim, &drop);
+						victim, drop);
 			} else {
 				ef_export_gap();
-				ef_queue_add(&drop, f);
+				ef_queue_add(drop, f);
 				continue;
 			}
 		}
 		f->seq = ef_exp.portid ? ef_exp.next_seq++ : 0;
 		ef_backlog_add(f);
 	}
+	return lost;
+}
+
+void ef_export_queue(struct ef_queue *recs)
+{
+	struct ef_queue drop = EF_QUEUE_INIT(drop);
+	unsigned int lost;
+	struct ef_flow *f;
+	u32 portid;
+
+	spin_lock_bh(&ef_exp.lock);
+	lost = ef_backlog_admit(recs, ef_param(max_backlog), &drop);
+	portid = ef_exp.portid;
 	spin_unlock_bh(&ef_exp.lock);
 
+	if (lost)
+		ef_stat_add(portid ? EXEFLOW_S_DROP_BACKLOG :
+			    EXEFLOW_S_DROP_NO_LISTENER, lost);
 	while ((f = ef_queue_pop(&drop)))
 		ef_flow_free(f);
 }
@@ -465,13 +484,6 @@ void ef_export_end_netns(u64 netns_id)
 			  netns_id, ef_export_queue);
 	mutex_unlock(&ef_export_mutex);
 	ef_export_kick();
-}
-
-void ef_export_init(void)
-{
-	spin_lock_init(&ef_exp.lock);
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
 }
 
 void ef_export_start(void)

@@ -11,7 +11,6 @@ struct ef_queue;
  * snapshots) sent as unicast batches to the registered listener by the
  * exporter work. -EAGAIN keeps records queued for a retry.
  */
-void ef_export_init(void);
 void ef_export_start(void);
 void ef_export_final(void);
 void ef_export_stop(void);

@@ -44,7 +44,6 @@ static int __init ef_init(void)
 	err = ef_sockowner_init(ef_param(max_owners));
 	if (err)
 		goto err_proc;
-	ef_export_init();
 	err = ef_genl_init();
 	if (err)
 		goto err_sockowner;

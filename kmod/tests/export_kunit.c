@@ -3,9 +3,9 @@
  * KUnit: the export backlog (included at the end of export.c). A queued
  * record keeps 32 bits of its sequence number; the full number is rebuilt
  * from next_seq, and gaps stop growing before that becomes ambiguous.
- * Records that waited too long leave it, oldest first. Runs on the
- * exporter's state while the module is not initialised yet and skips
- * otherwise.
+ * Records that waited too long leave it, oldest first; when it is full,
+ * an END takes a snapshot's place. Runs on the exporter's state while the
+ * module is not initialised yet and skips otherwise.
  */
 #include "kunit.h"
 
@@ -231,11 +231,74 @@ static void ef_kt_backlog_unlink(struct kunit *test)
 	ef_exp.count = 0;
 }
 
+/*
+ * A full backlog: an END takes the place of the newest queued snapshot,
+ * whose number becomes the gap; a snapshot, or an END with no snapshot
+ * left to replace, is dropped and leaves a gap of its own.
+ */
+static void ef_kt_backlog_full(struct kunit *test)
+{
+	/* ids 1..7: END, snapshot, snapshot; then END, snapshot, END, END */
+	static const bool end[] = { true, false, false, true, false, true,
+				    true };
+	static const u64 dropped[] = { 3, 5, 2, 7 };
+	u64 next = ef_exp.next_seq;
+	u32 portid = ef_exp.portid;
+	struct ef_queue recs = EF_QUEUE_INIT(recs);
+	struct ef_queue drop = EF_QUEUE_INIT(drop);
+	struct ef_snap *s[ARRAY_SIZE(end)];
+	struct ef_flow *f;
+	unsigned int i;
+
+	if (!ef_kt_export_idle())
+		kunit_skip(test, "the module's exporter is live");
+	ef_queue_init(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_exp.portid = 1;
+	ef_exp.next_seq = 1;
+	for (i = 0; i < ARRAY_SIZE(end); i++) {
+		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		s[i]->f.id = i + 1;
+		s[i]->f.event = end[i] ? EXEFLOW_EV_END : EXEFLOW_EV_NEW;
+		s[i]->f.flags = end[i] ? 0 : EF_FL_SNAP;
+		ef_queue_add(&recs, &s[i]->f);
+		if (i == 2) {	/* room for these three */
+			KUNIT_EXPECT_EQ(test, ef_backlog_admit(&recs, 3, &drop),
+					0U);
+			KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x123UL);
+		}
+	}
+
+	KUNIT_EXPECT_EQ(test, ef_backlog_admit(&recs, 3, &drop), 4U);
+	KUNIT_EXPECT_TRUE(test, ef_queue_empty(&recs));
+	KUNIT_EXPECT_EQ(test, ef_kt_backlog_ids(), 0x146UL);
+	KUNIT_EXPECT_EQ(test, ef_exp.count, 3U);
+	ef_kt_backlog_links(test);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&ef_exp.interim));
+	/* 3 and 2 gave their numbers up, 5 and 7 took one each */
+	KUNIT_EXPECT_EQ(test, ef_seq64(s[0]->f.seq), 1ULL);
+	KUNIT_EXPECT_EQ(test, ef_seq64(s[3]->f.seq), 4ULL);
+	KUNIT_EXPECT_EQ(test, ef_seq64(s[5]->f.seq), 6ULL);
+	KUNIT_EXPECT_EQ(test, ef_exp.next_seq, 8ULL);
+	for (i = 0; (f = ef_queue_pop(&drop)); i++)
+		KUNIT_EXPECT_EQ(test, f->id,
+				i < ARRAY_SIZE(dropped) ? dropped[i] : 0);
+	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(dropped));
+
+	ef_queue_init(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_exp.count = 0;
+	ef_exp.portid = portid;
+	ef_exp.next_seq = next;
+}
+
 static struct kunit_case ef_export_cases[] = {
 	KUNIT_CASE(ef_kt_seq64),
 	KUNIT_CASE(ef_kt_gap_bounded),
 	KUNIT_CASE(ef_kt_backlog_age),
 	KUNIT_CASE(ef_kt_backlog_unlink),
+	KUNIT_CASE(ef_kt_backlog_full),
 	{}
 };
 
