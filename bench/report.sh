@@ -234,11 +234,15 @@ END {
 		row("6", "... MD5+SHA-256 / sha256sum", 2, ">= 0.8", ge(S_med, 0.8), "")
 	}
 	print ""
+	icount = setting["ICOUNT"] == 1
 	if (machine["kver"] != "")
-		printf "Guest: Debian %s (booted %s) under %s, TCG, 2 vCPUs, 2 GiB; host: %s CPUs of %s, kernel %s; host load average %s before the guest run, %s after.\n", machine["kver"], booted, machine["qemu"], machine["host_cpus"], machine["host_cpu"], machine["host_kernel"], machine["load_before"], machine["load_after"]
+		printf "Guest: Debian %s (booted %s) under %s, TCG, %s, 2 GiB; host: %s CPUs of %s, kernel %s; host load average %s before the guest run, %s after.\n", machine["kver"], booted, machine["qemu"], icount ? "1 vCPU, -icount shift=0,sleep=off" : "2 vCPUs", machine["host_cpus"], machine["host_cpu"], machine["host_kernel"], machine["load_before"], machine["load_after"]
 	if (host != "")
 		printf "Userspace: %s.\n", host
 	if (setting["ROUNDS"] != "")
 		printf "Settings: %s rounds of %s s per test and state (%s), quick=%s; memory: N = %s, %s reps; end to end: %s flows, %s reps; userspace: %s records, %s reps, hash %s reps.\n", setting["ROUNDS"], setting["SECS"], setting["STATES"], setting["QUICK"], setting["MEM_FLOWS"], setting["MEM_REPS"], setting["E2E_FLOWS"], setting["E2E_REPS"], setting["US_RECORDS"], setting["US_REPS"], setting["HASH_REPS"]
-	print "Kernel figures come from a QEMU TCG guest: absolute rates there mean nothing; only the ratios of interleaved runs in the same boot do."
+	if (icount)
+		print "Kernel figures come from a QEMU TCG guest whose clock counts executed instructions (one per ns): a rate is work per instruction, a ratio what the module adds in instructions, free of the noise of the host and blind to caches and TLBs."
+	else
+		print "Kernel figures come from a QEMU TCG guest: absolute rates there mean nothing; only the ratios of interleaved runs in the same boot do."
 }'

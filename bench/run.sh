@@ -12,6 +12,9 @@
 #   BENCH_ONLY="vm host"  parts to run (default both)
 #   BENCH_PARTS="net mem e2e"  guest figures to run (default all three)
 #   BENCH_RECORD=1     also put the table into bench/README.md
+#   BENCH_ICOUNT=1     the guest's clock counts executed instructions (one
+#                      vCPU, QEMU -icount): figures 1-3 as instructions,
+#                      free of the host's noise (bench/README.md)
 #   BENCH_TMP=DIR      scratch for the userspace part (default /dev/shm)
 # Output: build/bench/ (guest.log, host.log, table.md).
 set -eu
@@ -42,6 +45,7 @@ MODARGS=${BENCH_MODARGS:-}
 MEMARGS="inactive_timeout=3600 active_timeout=86400"
 E2EARGS="inactive_timeout=1"
 PROFILE=${BENCH_PROFILE:-0}
+ICOUNT=${BENCH_ICOUNT:-0}
 
 cat >"$out/settings" <<EOF
 QUICK=$quick
@@ -57,6 +61,7 @@ E2E_FLOWS=$E2E_FLOWS
 E2E_PACED_FLOWS=$E2E_PACED_FLOWS
 E2E_REPS=$E2E_REPS
 PROFILE=$PROFILE
+ICOUNT=$ICOUNT
 US_RECORDS=$US_RECORDS
 US_REPS=$US_REPS
 HASH_REPS=$HASH_REPS
@@ -95,7 +100,12 @@ case " $only " in *" vm "*)
 	  echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"; } >"$out/machine"
 	start=$(date +%s)
 	# multi-threaded TCG, as the earlier tables were measured (the
-	# benchmarks load and unload the module only between runs)
+	# benchmarks load and unload the module only between runs); -icount
+	# needs single-threaded TCG, and one vCPU keeps its clock one
+	# instruction stream (sleep=off: idle time costs nothing)
+	if [ "$ICOUNT" = 1 ]; then
+		export VM_ACCEL=tcg,thread=single VM_SMP=1 VM_ICOUNT=shift=0,sleep=off
+	fi
 	if ! VM_ACCEL="${VM_ACCEL:-tcg}" VM_EXTRA_BINS="$extra" VM_MEM=2048 VM_APPEND="slab_nomerge" \
 		VM_SCENARIO_TIMEOUT=1800 \
 		sh "$vm/run.sh" "$kver" "$ko" "$out/guest.log" $scen \

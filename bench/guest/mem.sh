@@ -20,6 +20,23 @@ fill() { # fill N OFFSET FAMILY
 	sleep 1
 }
 
+slab_snap() { # slab_snap FILE: bytes per cache
+	awk 'NR > 2 { print $1, $15 * $6 * 4096 }' /proc/slabinfo >"$1"
+}
+
+# Which caches grew differently with the module than without it (beyond
+# exeflow's own): where the all-caches figure and the flow cache's differ.
+slab_diff() { # slab_diff B0 B1 L0 L1 LABEL
+	awk -v label="$5" '
+		FILENAME == ARGV[1] { b0[$1] = $2; next }
+		FILENAME == ARGV[2] { b1[$1] = $2; next }
+		FILENAME == ARGV[3] { l0[$1] = $2; next }
+		{ d = ($2 - l0[$1]) - (b1[$1] - b0[$1])
+		  if ($1 !~ /^exeflow_flow/ && (d >= 4096 || d <= -4096))
+			printf "BENCH memcache %s cache=%s extra=%d\n", label, $1, d }' \
+		"$1" "$2" "$3" "$4"
+}
+
 vm_kb() {
 	echo $(( $(meminfo_kb VmallocUsed) + $(meminfo_kb Percpu) ))
 }
@@ -31,21 +48,27 @@ for n in $MEM_FLOWS; do
 		set_state off
 		sleep 1
 		b0=$(slab_total)
+		slab_snap /tmp/slab.b0
 		v0=$(vm_kb)
 		fill "$n" 0 "$fam"
 		b1=$(slab_total)
+		slab_snap /tmp/slab.b1
 
 		insmod /exeflow/exeflow.ko $MEMARGS || fail "insmod $MEMARGS"
 		STATE=mod
 		sleep 1
 		l0=$(slab_total)
+		slab_snap /tmp/slab.l0
 		v1=$(vm_kb)
 		set -- $(slab_cache "exeflow_flow$fam")
 		c0=$1
 		fill "$n" 0 "$fam"
 		l1=$(slab_total)
+		slab_snap /tmp/slab.l1
 		set -- $(slab_cache "exeflow_flow$fam")
 		c1=$1 objs=$2 objsize=$3
+		slab_diff /tmp/slab.b0 /tmp/slab.b1 /tmp/slab.l0 /tmp/slab.l1 \
+			"flows=$n fam=$fam rep=$rep"
 		bench "mem flows=$n fam=$fam rep=$rep active=$(counter flows_active)" \
 			"procs=$(counter procs_active) owners=$(counter owners_active)" \
 			"created=$(counter flows_created) expired=$(counter flows_expired) evicted=$(counter flows_evicted) refused=$(( $(counter drop_table_full) + $(counter drop_alloc) ))" \
