@@ -11,6 +11,7 @@
 
 #include <linux/bottom_half.h>
 #include <linux/cache.h>
+#include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
 #include <linux/netdevice.h>
@@ -46,14 +47,25 @@ struct ef_flow *ef_flow_start(struct ef_stripe *st, struct ef_flow **b,
 			      struct ef_flow *old, const struct ef_pkt *pkt);
 void ef_flow_period_full(struct ef_stripe *st, struct ef_flow *f);
 
-/* The key length is fixed by family: a length loop costs more than it. */
+/*
+ * The bucket of a key: jhash over the ports and the addresses (one run of
+ * words), keyed by the table's secret seed plus the namespace and the
+ * protocol. For IPv4 that is jhash_3words() over the same values as the
+ * kernel's own established-socket hash (inet_ehashfn()), one final mix;
+ * IPv6 takes two rounds more. Hashing the namespace id and the protocol
+ * as words too would cost a round for IPv4 and gain nothing an attacker
+ * could use: the seed stays secret.
+ */
 static __always_inline u32 ef_hash(const struct ef_key *k)
 {
-	BUILD_BUG_ON(EF_KEY_LEN4 % sizeof(u64) || EF_KEY_LEN6 % sizeof(u64));
+	u32 iv = ef_tab.seed + hash_64(k->netns_id, 32) + k->proto;
+	const u32 *w = (const u32 *)k->port;
+
+	BUILD_BUG_ON(offsetofend(struct ef_key, port) !=
+		     offsetof(struct ef_key, addr));
 	if (k->family == AF_INET6)
-		return jhash2((const u32 *)k, EF_KEY_LEN6 / sizeof(u32),
-			      ef_tab.seed);
-	return jhash2((const u32 *)k, EF_KEY_LEN4 / sizeof(u32), ef_tab.seed);
+		return jhash2(w, 1 + 8, iv);
+	return jhash_3words(w[0], w[1], w[2], iv);
 }
 
 /*

@@ -18,10 +18,14 @@ struct sock;
  * Flow key. Addresses and ports are stored in a canonical order (side 0 is
  * the lower address/port pair) so both directions of a connection hash to
  * the same entry; ICMP queries are stored requester first. Zeroed before
- * filling: padding is hashed.
+ * filling: padding is compared. The ports and the addresses are hashed,
+ * one run of words (ef_hash()).
  */
 struct ef_key {
 	u64 netns_id;
+	u8 family;		/* AF_INET, AF_INET6 */
+	u8 proto;
+	u8 pad[2];	/* no unnamed padding: the key is compared as words */
 	union {
 		__be16 port[2];
 		struct {	/* ICMP: no ports */
@@ -30,9 +34,6 @@ struct ef_key {
 			u8 icmp_code;
 		};
 	};
-	u8 family;		/* AF_INET, AF_INET6 */
-	u8 proto;
-	u8 pad[2];	/* no unnamed padding: the key is hashed as bytes */
 	/*
 	 * Last, so that an IPv4 flow is allocated without the IPv6 address
 	 * space: side 0 then side 1, one word each for IPv4 (the key is

@@ -88,7 +88,7 @@ static void ef_kt_icmp(struct kunit *test, struct ef_pkt *pkt, u8 family,
 
 /*
  * Every byte of the key that is not part of its value must be zero: the
- * key is hashed and compared as a whole. Clears the value fields of a copy
+ * key is compared as a whole. Clears the value fields of a copy
  * (the ports, or the ICMP type, code and identifier in their space) and
  * expects nothing else to be set.
  */
@@ -212,6 +212,44 @@ static void ef_kt_distinct_flows(struct kunit *test)
 	ef_kt_ports(test, &b, AF_INET, IPPROTO_TCP, "10.0.0.1", 1000,
 		    "10.0.0.2", 2000, TCPHDR_SYN);
 	KUNIT_EXPECT_NE(test, memcmp(&a.key, &b.key, ef_key_len(&a.key)), 0);
+	KUNIT_EXPECT_NE(test, ef_kunit_hash(&a.key), ef_kunit_hash(&b.key));
+}
+
+/*
+ * Every part of a key moves its hash: the namespace and the protocol (in
+ * the seed), the ports and each address word. Two unrelated 32-bit hashes
+ * are equal by chance once in 2^32 runs.
+ */
+static void ef_kt_hash_inputs(struct kunit *test)
+{
+	struct ef_pkt a, b;
+	unsigned int i;
+
+	ef_kt_ports(test, &a, AF_INET6, IPPROTO_UDP, "2001:db8::1", 1000,
+		    "2001:db8::2", 2000, 0);
+	for (i = 0; i < ARRAY_SIZE(a.key.addr); i++) {
+		b = a;
+		b.key.addr[i] ^= htonl(1);
+		KUNIT_EXPECT_NE_MSG(test, ef_kunit_hash(&a.key),
+				    ef_kunit_hash(&b.key), "word %u", i);
+	}
+	ef_kt_ports(test, &a, AF_INET, IPPROTO_UDP, "10.0.0.1", 1000,
+		    "10.0.0.2", 2000, 0);
+	for (i = 0; i < 2; i++) {
+		b = a;
+		b.key.addr[i] ^= htonl(1);
+		KUNIT_EXPECT_NE_MSG(test, ef_kunit_hash(&a.key),
+				    ef_kunit_hash(&b.key), "word %u", i);
+	}
+	b = a;
+	b.key.port[1] ^= htons(1);
+	KUNIT_EXPECT_NE(test, ef_kunit_hash(&a.key), ef_kunit_hash(&b.key));
+	b = a;
+	b.key.netns_id++;
+	KUNIT_EXPECT_NE(test, ef_kunit_hash(&a.key), ef_kunit_hash(&b.key));
+	b = a;
+	b.key.proto = IPPROTO_UDPLITE;
+	KUNIT_EXPECT_NE(test, ef_kunit_hash(&a.key), ef_kunit_hash(&b.key));
 }
 
 /* IPv6: 16-byte addresses ordered bytewise, both directions one flow. */
@@ -398,14 +436,16 @@ static void ef_kt_truncated(struct kunit *test)
 }
 
 /*
- * The key is hashed (jhash2 over sizeof) and compared (memcmp) whole, so
- * every byte must belong to a named field: the hook's memset() zeroes
- * padding, but C does not promise that assignment (f->key = pkt->key in
- * ef_flow_new()) or member stores keep padding bytes.
+ * The key is compared as words, so every byte must belong to a named
+ * field: the hook's memset() zeroes padding, but C does not promise that
+ * assignment or member stores keep padding bytes. The ports and the
+ * addresses are hashed as one run of words (ef_hash()).
  */
 static void ef_kt_key_layout(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, pad),
+			offsetof(struct ef_key, port));
+	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, port),
 			offsetof(struct ef_key, addr));
 	KUNIT_EXPECT_EQ(test, offsetofend(struct ef_key, addr),
 			sizeof(struct ef_key));
@@ -420,6 +460,7 @@ static struct kunit_case ef_key_cases[] = {
 	KUNIT_CASE(ef_kt_tcp4_directions),
 	KUNIT_CASE(ef_kt_ports_tiebreak),
 	KUNIT_CASE(ef_kt_distinct_flows),
+	KUNIT_CASE(ef_kt_hash_inputs),
 	KUNIT_CASE(ef_kt_udp6_directions),
 	KUNIT_CASE(ef_kt_icmp4_query),
 	KUNIT_CASE(ef_kt_icmp6_query),
