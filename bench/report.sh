@@ -60,7 +60,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	n = kv($0, "flows"); fam = kv($0, "fam"); if (fam == "") fam = 4
 	f = n "/" fam; k = ++memn[f]
 	a = kv($0, "active")
-	mem_total[f, k] = (kv($0, "slab_delta") - kv($0, "base_delta")) / a
+	mem_total[f, k] = (kv($0, "slab_delta") - kv($0, "base_delta") - kv($0, "shared_delta")) / a
 	mem_cache[f, k] = kv($0, "cache_delta") / a
 	mem_objsize[f] = kv($0, "objsize")
 	mem_shared[f] = "procs " kv($0, "procs") ", owners " kv($0, "owners")
@@ -153,7 +153,7 @@ END {
 		for (k = 1; k <= memn[f]; k++) v[k] = mem_total[f, k]
 		stats(v, memn[f])
 		tot_med = S_med
-		note = "all slab growth less the same traffic unloaded; flow object " mem_objsize[f] " B in exeflow_flow" nf[2] "; shared: " mem_shared[f]
+		note = "all slab growth less the same traffic unloaded and less the shared process record (exeflow_proc); flow object " mem_objsize[f] " B in exeflow_flow" nf[2] "; shared: " mem_shared[f]
 		if (mem_short[f]) note = note "; WARNING: fewer live flows than N (refused " mem_refused[f] ")"
 		row("4", "kernel bytes per tracked flow, " what " concurrent", 1, "<= 128", le(S_med, 128), note)
 		delete v

@@ -1,7 +1,8 @@
 # Figure 4: kernel memory per tracked flow. One process, one UDP socket,
 # N datagrams to N distinct destinations: N live flows that share one
 # process record and one socket-owner entry, so what grows with N is the
-# per-flow cost. Flows are kept (inactive_timeout=3600) and no daemon runs
+# per-flow cost (the process record's cache, exeflow_proc, grows by a
+# slab: shared process data, which the target leaves out). Flows are kept (inactive_timeout=3600) and no daemon runs
 # (no export copies). The same traffic without the module gives the
 # kernel's own growth, which is subtracted. IPv4 (198.18.0.0/15) and IPv6
 # (2001:2::/48, RFC 5180) destinations: the flows of each family have a
@@ -62,9 +63,13 @@ for n in $MEM_FLOWS; do
 		v1=$(vm_kb)
 		set -- $(slab_cache "exeflow_flow$fam")
 		c0=$1
+		set -- $(slab_cache exeflow_proc)
+		p0=$1
 		fill "$n" 0 "$fam"
 		l1=$(slab_total)
 		slab_snap /tmp/slab.l1
+		set -- $(slab_cache exeflow_proc)
+		p1=$1
 		set -- $(slab_cache "exeflow_flow$fam")
 		c1=$1 objs=$2 objsize=$3
 		slab_diff /tmp/slab.b0 /tmp/slab.b1 /tmp/slab.l0 /tmp/slab.l1 \
@@ -74,6 +79,7 @@ for n in $MEM_FLOWS; do
 			"created=$(counter flows_created) expired=$(counter flows_expired) evicted=$(counter flows_evicted) refused=$(( $(counter drop_table_full) + $(counter drop_alloc) ))" \
 			"slab_delta=$((l1 - l0)) base_delta=$((b1 - b0))" \
 			"cache_delta=$((c1 - c0)) cache_objs=$objs objsize=$objsize" \
+			"shared_delta=$((p1 - p0))" \
 			"fixed_slab=$((l0 - b1)) fixed_vmalloc_percpu_kb=$((v1 - v0))"
 		rep=$((rep + 1))
 	done
