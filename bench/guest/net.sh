@@ -51,6 +51,10 @@ t_crr() { # connect, 1-byte request, 1-byte answer, close; per second
 	sed -n 's/^cps=\([0-9]*\).*/\1/p' /tmp/crr.out
 }
 
+cpu_busy_idle() { # "busy idle" jiffies of all CPUs so far (/proc/stat)
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat
+}
+
 reverse() {
 	_r=
 	for _w in "$@"; do _r="$_w $_r"; done
@@ -77,9 +81,14 @@ while [ "$r" -le "$ROUNDS" ]; do
 		for st in $order; do
 			set_state "$st"
 			settle
+			set -- $(cpu_busy_idle)
 			v=$("t_$t")
 			[ -n "$v" ] || fail "$t: no result"
-			bench "net test=$t round=$r state=$st value=$v"
+			# the CPUs' idle share during the test: a test that
+			# waits is not measuring the packet path alone
+			idle=$(cpu_busy_idle | awk -v b="$1" -v i="$2" \
+				'{ t = $1 - b + $2 - i; printf "%.3f", t ? ($2 - i) / t : 0 }')
+			bench "net test=$t round=$r state=$st value=$v idle=$idle"
 		done
 	done
 	r=$((r + 1))
