@@ -24,6 +24,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 vm=$top/tests/vm
 out=$top/build/bench
 mkdir -p "$out"
+# the table shows this run's figures only, not a part an earlier run left
+rm -f "$out/guest.log" "$out/host.log" "$out/machine" "$out/table.md"
 cd "$top"
 
 quick=${BENCH_QUICK:-0}
