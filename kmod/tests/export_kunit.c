@@ -16,6 +16,26 @@ static bool ef_kt_export_idle(void)
 	return !ef_export_running && !ef_exp.portid && !ef_exp.count;
 }
 
+/* @q holds the flows of @ids (@n of them), in that order: pops them all. */
+static void ef_kt_expect_queue(struct kunit *test, struct ef_queue *q,
+			       const u64 *ids, unsigned int n)
+{
+	struct ef_flow *f;
+	unsigned int i;
+
+	for (i = 0; (f = ef_queue_pop(q)); i++)
+		KUNIT_EXPECT_EQ(test, f->id, i < n ? ids[i] : 0);
+	KUNIT_EXPECT_EQ(test, i, n);
+}
+
+/* An empty backlog again (its records belong to the test). */
+static void ef_kt_backlog_reset(void)
+{
+	ef_queue_init(&ef_exp.backlog);
+	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_exp.count = 0;
+}
+
 /* Rebuilt across the 32-bit wrap, up to 2^32 - 1 behind next_seq. */
 static void ef_kt_seq64(struct kunit *test)
 {
@@ -119,9 +139,7 @@ static void ef_kt_backlog_age(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.first, &s[4]->f);
 	KUNIT_EXPECT_PTR_EQ(test, ef_exp.backlog.tail, &s[4]->f.next);
 
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
-	ef_exp.count = 0;
+	ef_kt_backlog_reset();
 }
 
 /* The backlog in order, as flow ids: 0x123 for ids 1, 2, 3. */
@@ -221,14 +239,8 @@ static void ef_kt_backlog_unlink(struct kunit *test)
 	ef_kt_backlog_links(test);
 	ef_backlog_take(s[2]->pprev, f, &out);
 	/* the ones taken, in the order taken */
-	for (i = 0; (f = ef_queue_pop(&out)); i++)
-		KUNIT_EXPECT_EQ(test, f->id,
-				i < ARRAY_SIZE(taken) ? taken[i] : 0);
-	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(taken));
-
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
-	ef_exp.count = 0;
+	ef_kt_expect_queue(test, &out, taken, ARRAY_SIZE(taken));
+	ef_kt_backlog_reset();
 }
 
 /*
@@ -247,7 +259,6 @@ static void ef_kt_backlog_full(struct kunit *test)
 	struct ef_queue recs = EF_QUEUE_INIT(recs);
 	struct ef_queue drop = EF_QUEUE_INIT(drop);
 	struct ef_snap *s[ARRAY_SIZE(end)];
-	struct ef_flow *f;
 	unsigned int i;
 
 	if (!ef_kt_export_idle())
@@ -281,14 +292,9 @@ static void ef_kt_backlog_full(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ef_seq64(s[3]->f.seq), 4ULL);
 	KUNIT_EXPECT_EQ(test, ef_seq64(s[5]->f.seq), 6ULL);
 	KUNIT_EXPECT_EQ(test, ef_exp.next_seq, 8ULL);
-	for (i = 0; (f = ef_queue_pop(&drop)); i++)
-		KUNIT_EXPECT_EQ(test, f->id,
-				i < ARRAY_SIZE(dropped) ? dropped[i] : 0);
-	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(dropped));
+	ef_kt_expect_queue(test, &drop, dropped, ARRAY_SIZE(dropped));
 
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
-	ef_exp.count = 0;
+	ef_kt_backlog_reset();
 	ef_exp.portid = portid;
 	ef_exp.next_seq = next;
 }
