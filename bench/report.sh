@@ -57,6 +57,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	states[s] = 1
 }
 /^BENCH mem / {
+	have_mem = 1
 	n = kv($0, "flows"); fam = kv($0, "fam"); if (fam == "") fam = 4
 	f = n "/" fam; k = ++memn[f]
 	a = kv($0, "active")
@@ -69,6 +70,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	if (a + kv($0, "refused") < n) mem_short[f] = 1
 }
 /^BENCH e2e / {
+	have_e2e = 1
 	l = kv($0, "load"); k = ++e2en[l]
 	secs = kv($0, "total_ns") / 1e9
 	e2e_rate[l, k] = kv($0, "in_file") / secs
@@ -239,8 +241,18 @@ END {
 		printf "Guest: Debian %s (booted %s) under %s, TCG, %s, 2 GiB; host: %s CPUs of %s, kernel %s; host load average %s before the guest run, %s after.\n", machine["kver"], booted, machine["qemu"], icount ? "1 vCPU, -icount shift=0,sleep=off" : "2 vCPUs", machine["host_cpus"], machine["host_cpu"], machine["host_kernel"], machine["load_before"], machine["load_after"]
 	if (host != "")
 		printf "Userspace: %s.\n", host
-	if (setting["ROUNDS"] != "")
-		printf "Settings: %s rounds of %s s per test and state (%s), quick=%s; memory: N = %s, %s reps; end to end: %s flows, %s reps; userspace: %s records, %s reps, hash %s reps.\n", setting["ROUNDS"], setting["SECS"], setting["STATES"], setting["QUICK"], setting["MEM_FLOWS"], setting["MEM_REPS"], setting["E2E_FLOWS"], setting["E2E_REPS"], setting["US_RECORDS"], setting["US_REPS"], setting["HASH_REPS"]
+	# the settings of the parts that ran
+	set = ""
+	if (rounds["tcp"] || rounds["udp"] || rounds["crr"])
+		set = set sprintf("; %s rounds of %s s per test and state (%s), quick=%s", setting["ROUNDS"], setting["SECS"], setting["STATES"], setting["QUICK"])
+	if (have_mem)
+		set = set sprintf("; memory: N = %s, %s reps", setting["MEM_FLOWS"], setting["MEM_REPS"])
+	if (have_e2e)
+		set = set sprintf("; end to end: %s flows, %s reps", setting["E2E_FLOWS"], setting["E2E_REPS"])
+	if (usn || hn)
+		set = set sprintf("; userspace: %s records, %s reps, hash %s reps", setting["US_RECORDS"], setting["US_REPS"], setting["HASH_REPS"])
+	if (set != "")
+		printf "Settings: %s.\n", substr(set, 3)
 	if (icount)
 		print "Kernel figures come from a QEMU TCG guest whose clock counts executed instructions (one per ns): a rate is work per instruction, a ratio what the module adds in instructions, free of the noise of the host and blind to caches and TLBs."
 	else
