@@ -102,15 +102,21 @@ settle() {
 	fi
 }
 
-# Slab memory: total bytes in all caches, and one cache's bytes and objects
-# (slabs * pages per slab * 4096; booted with slab_nomerge).
-slab_total() {
-	awk 'NR > 2 { t += $15 * $6 * 4096 } END { printf "%d\n", t }' /proc/slabinfo
+# Slab memory (booted with slab_nomerge): one reading of /proc/slabinfo,
+# a line per cache (name, bytes = slabs * pages per slab * 4096, active
+# objects, object size), from which the total and single caches are read,
+# so that every figure of one moment comes from the same reading.
+slab_snap() { # slab_snap FILE
+	awk 'NR > 2 { print $1, $15 * $6 * 4096, $2, $4 }' /proc/slabinfo >"$1"
 }
 
-slab_cache() { # slab_cache NAME -> "bytes active_objs objsize"
-	awk -v n="$1" '$1 == n { printf "%d %d %d\n", $15 * $6 * 4096, $2, $4; f = 1 }
-		END { if (!f) print "0 0 0" }' /proc/slabinfo
+snap_total() { # snap_total FILE -> bytes in all caches
+	awk '{ t += $2 } END { printf "%d\n", t }' "$1"
+}
+
+snap_cache() { # snap_cache FILE NAME -> "bytes active_objs objsize"
+	awk -v n="$2" '$1 == n { print $2, $3, $4; f = 1 }
+		END { if (!f) print "0 0 0" }' "$1"
 }
 
 meminfo_kb() { # meminfo_kb FIELD

@@ -2,9 +2,10 @@
 # N datagrams to N distinct destinations: N live flows that share one
 # process record and one socket-owner entry, so what grows with N is the
 # per-flow cost (the process record's cache, exeflow_proc, grows by a
-# slab: shared process data, which the target leaves out). Flows are kept (inactive_timeout=3600) and no daemon runs
-# (no export copies). The same traffic without the module gives the
-# kernel's own growth, which is subtracted. IPv4 (198.18.0.0/15) and IPv6
+# slab: shared process data, which the target leaves out). Flows are kept
+# (inactive_timeout=3600) and no daemon runs (no export copies). The same
+# traffic without the module gives the kernel's own growth, which is
+# subtracted. IPv4 (198.18.0.0/15) and IPv6
 # (2001:2::/48, RFC 5180) destinations: the flows of each family have a
 # cache of their own (exeflow_flow4, exeflow_flow6; booted with
 # slab_nomerge, so they are not merged with others in /proc/slabinfo).
@@ -19,10 +20,6 @@ fill() { # fill N OFFSET FAMILY
 	ip netns exec a efbench flowfill "$_dst" "$1" "$2" 0 >/tmp/fill.out 2>&1 ||
 		{ cat /tmp/fill.out; fail "flowfill"; }
 	sleep 1
-}
-
-slab_snap() { # slab_snap FILE: bytes per cache
-	awk 'NR > 2 { print $1, $15 * $6 * 4096 }' /proc/slabinfo >"$1"
 }
 
 # Which caches grew differently with the module than without it (beyond
@@ -48,29 +45,29 @@ for n in $MEM_FLOWS; do
 	while [ "$rep" -le "$MEM_REPS" ]; do
 		set_state off
 		sleep 1
-		b0=$(slab_total)
 		slab_snap /tmp/slab.b0
 		v0=$(vm_kb)
 		fill "$n" 0 "$fam"
-		b1=$(slab_total)
 		slab_snap /tmp/slab.b1
 
 		insmod /exeflow/exeflow.ko $MEMARGS || fail "insmod $MEMARGS"
 		STATE=mod
 		sleep 1
-		l0=$(slab_total)
 		slab_snap /tmp/slab.l0
 		v1=$(vm_kb)
-		set -- $(slab_cache "exeflow_flow$fam")
-		c0=$1
-		set -- $(slab_cache exeflow_proc)
-		p0=$1
 		fill "$n" 0 "$fam"
-		l1=$(slab_total)
 		slab_snap /tmp/slab.l1
-		set -- $(slab_cache exeflow_proc)
+		b0=$(snap_total /tmp/slab.b0)
+		b1=$(snap_total /tmp/slab.b1)
+		l0=$(snap_total /tmp/slab.l0)
+		l1=$(snap_total /tmp/slab.l1)
+		set -- $(snap_cache /tmp/slab.l0 "exeflow_flow$fam")
+		c0=$1
+		set -- $(snap_cache /tmp/slab.l0 exeflow_proc)
+		p0=$1
+		set -- $(snap_cache /tmp/slab.l1 exeflow_proc)
 		p1=$1
-		set -- $(slab_cache "exeflow_flow$fam")
+		set -- $(snap_cache /tmp/slab.l1 "exeflow_flow$fam")
 		c1=$1 objs=$2 objsize=$3
 		slab_diff /tmp/slab.b0 /tmp/slab.b1 /tmp/slab.l0 /tmp/slab.l1 \
 			"flows=$n fam=$fam rep=$rep"

@@ -13,6 +13,9 @@ bench_netns
 # veth path, both hooks included), everything else (the daemon, the UDP
 # receiver) on HK, so the scheduler does not add its own noise.
 if [ "$(nproc)" -ge 2 ]; then WL=1 HK=0; else WL=0 HK=0; fi
+# On one CPU a polling UDP sink would starve the sender: it sleeps there.
+SINK_WAIT=
+[ "$(nproc)" = 1 ] && SINK_WAIT=wait
 
 # Servers live through every state (a module loaded under a listening
 # socket is the normal case too).
@@ -33,10 +36,8 @@ t_tcp() { # bits/s received
 
 t_udp() { # datagrams/s received, 64-byte payload, one flow
 	rm -f /tmp/sink.ready
-	_wait=
-	[ "$(nproc)" = 1 ] && _wait=wait	# polling would starve the sender
 	ip netns exec b taskset -c "$HK" efbench udp-sink 10.0.0.2 7000 "$SECS" /tmp/sink.ready \
-		$_wait >/tmp/sink.out 2>&1 &
+		$SINK_WAIT >/tmp/sink.out 2>&1 &
 	_sink=$!
 	wait_for 30 test -e /tmp/sink.ready
 	ip netns exec a taskset -c "$WL" efbench udp-blast 10.0.0.2 7000 "$((SECS + 1))" 64 \

@@ -28,7 +28,7 @@ static void ef_kt_expect_queue(struct kunit *test, struct ef_queue *q,
 	KUNIT_EXPECT_EQ(test, i, n);
 }
 
-/* An empty backlog again (its records belong to the test). */
+/* An empty backlog (what was on it belongs to the test). */
 static void ef_kt_backlog_reset(void)
 {
 	ef_queue_init(&ef_exp.backlog);
@@ -110,8 +110,7 @@ static void ef_kt_backlog_age(struct kunit *test)
 
 	if (!ef_kt_export_idle())
 		kunit_skip(test, "the module's exporter is live");
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_kt_backlog_reset();
 	for (i = 0; i < ARRAY_SIZE(age); i++) {
 		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, s[i]);
@@ -185,8 +184,7 @@ static void ef_kt_backlog_unlink(struct kunit *test)
 
 	if (!ef_kt_export_idle())
 		kunit_skip(test, "the module's exporter is live");
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_kt_backlog_reset();
 	for (i = 0; i < ARRAY_SIZE(snap); i++) {
 		s[i] = kunit_kzalloc(test, sizeof(*s[i]), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, s[i]);
@@ -263,8 +261,7 @@ static void ef_kt_backlog_full(struct kunit *test)
 
 	if (!ef_kt_export_idle())
 		kunit_skip(test, "the module's exporter is live");
-	ef_queue_init(&ef_exp.backlog);
-	INIT_HLIST_HEAD(&ef_exp.interim);
+	ef_kt_backlog_reset();
 	ef_exp.portid = 1;
 	ef_exp.next_seq = 1;
 	for (i = 0; i < ARRAY_SIZE(end); i++) {
