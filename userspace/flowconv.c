@@ -138,6 +138,100 @@ static void fill_label(const struct ef_record *r, const char *user,
 	l->fg = (p->flags & EXEFLOW_PF_FOREGROUND) ? 1 : 0;
 }
 
+/* The scalars are enough to spread processes; a hit compares all. */
+static uint64_t lbl_key_hash(const struct fc_lbl_key *k)
+{
+	uint64_t h = ((uint64_t)k->pid << 32 | k->uid) ^
+		     k->cgroup * 0x9e3779b97f4a7c15ull ^
+		     ((uint64_t)k->ppid << 32 | (uint32_t)k->fg << 8 |
+		      k->hashed << 16 | k->have);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h | 1;
+}
+
+static bool lbl_memo_hit(const struct fc_lbl_memo *m, uint64_t h,
+			 const struct fc_lbl_key *k, const char *user,
+			 const char *comm, const char *exe)
+{
+	return m->hash == h && !memcmp(&m->key, k, sizeof(*k)) &&
+	       !strcmp(m->user, user) && !strcmp(m->comm, comm) &&
+	       !strcmp(m->exe, exe);
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The label of @l, its process's part from the memo when it is there. */
+static int label(struct flowconv_buf *b, const struct lbl_proc *l,
+		 const struct hc_result *hash)
+{
+	const char *user = or_empty(l->user), *comm = or_empty(l->comm);
+	const char *exe = or_empty(l->exe);
+	struct fc_lbl_memo *m, *m2;
+	struct fc_lbl_key k;
+	bool hit;
+	uint64_t h;
+	int n;
+
+	memset(&k, 0, sizeof(k));
+	k.have = l->have & ~(unsigned)LBL_NETNS;
+	k.fg = l->fg;
+	k.pid = l->pid;
+	k.ppid = l->ppid;
+	k.uid = l->uid;
+	k.gid = l->gid;
+	k.euid = l->euid;
+	k.cgroup = l->cgroup;
+	if (l->md5) {
+		k.hashed = 1;
+		memcpy(k.md5, hash->md5, sizeof(k.md5));
+		memcpy(k.sha256, hash->sha256, sizeof(k.sha256));
+	}
+	h = lbl_key_hash(&k);
+	m = &b->lbl[h % FC_LBL_SLOTS];
+	m2 = &b->lbl[(h >> 32) % FC_LBL_SLOTS];
+	hit = lbl_memo_hit(m, h, &k, user, comm, exe);
+	if (!hit && lbl_memo_hit(m2, h, &k, user, comm, exe)) {
+		m = m2;
+		hit = true;
+	}
+	if (hit) {
+		memcpy(b->label, m->text, m->len);
+		n = (int)m->len;
+	} else {
+		if (l->md5) {
+			exehash_hex(hash->md5, sizeof(hash->md5), b->md5);
+			exehash_hex(hash->sha256, sizeof(hash->sha256),
+				    b->sha256);
+		}
+		n = lbl_encode_proc(b->label, sizeof(b->label), l);
+		if (n < 0)
+			return -1;
+		if (m2->used < m->used)
+			m = m2;
+		if ((size_t)n >= sizeof(m->text) ||
+		    strlen(user) >= sizeof(m->user) ||
+		    strlen(comm) >= sizeof(m->comm) ||
+		    strlen(exe) >= sizeof(m->exe))
+			return lbl_encode_flow(b->label, sizeof(b->label),
+					       (size_t)n, l);
+		m->hash = h;
+		m->key = k;
+		strcpy(m->user, user);
+		strcpy(m->comm, comm);
+		strcpy(m->exe, exe);
+		m->len = (size_t)n;
+		memcpy(m->text, b->label, m->len);
+	}
+	m->used = ++b->memo_clock;
+	return lbl_encode_flow(b->label, sizeof(b->label), (size_t)n, l);
+}
+
 int flowconv(const struct ef_record *r, const struct hc_result *hash,
 	     uint64_t now_ms, struct nfw_flow *f, struct flowconv_buf *b)
 {
@@ -175,10 +269,6 @@ int flowconv(const struct ef_record *r, const struct hc_result *hash,
 		user = b->user;
 		f->user = user;
 	}
-	if (hashed) {
-		exehash_hex(hash->md5, sizeof(hash->md5), b->md5);
-		exehash_hex(hash->sha256, sizeof(hash->sha256), b->sha256);
-	}
 	if (p->present && p->comm[0] &&
 	    app_id(b, p->comm, p->exe_path, b->app_id) == 0) {
 		f->app_id = b->app_id;
@@ -187,7 +277,7 @@ int flowconv(const struct ef_record *r, const struct hc_result *hash,
 		f->app_desc = p->exe_path[0] ? p->exe_path : NULL;
 	}
 	fill_label(r, user, b, hashed, &l);
-	if (lbl_encode(b->label, sizeof(b->label), &l) < 0)
+	if (label(b, &l, hash) < 0)
 		return -1;
 	f->label = b->label;
 	return 0;

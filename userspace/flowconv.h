@@ -35,7 +35,39 @@ struct fc_app_memo {
 	char exe[FC_MEMO_PATH];
 };
 
-/* Storage the nfw_flow's pointers refer to, and the app id memo: must
+/*
+ * Recent processes -> their part of the label (lbl_encode_proc()). It is
+ * the same for every flow of a process and was two thirds of a flow's
+ * conversion (the hashes in hex, the path percent-encoded, numbers).
+ * Keyed by everything that part is made of: a hit compares all of it.
+ * Two slots per key as above; a part longer than FC_LBL_TEXT, or made of
+ * strings too long for the slot, is encoded every time.
+ */
+#define FC_LBL_SLOTS 64
+#define FC_LBL_TEXT 1024
+
+struct fc_lbl_key {	/* compared with memcmp: build it zeroed */
+	unsigned have;
+	int fg;
+	uint32_t pid, ppid, uid, gid, euid;
+	uint32_t hashed;
+	uint64_t cgroup;
+	uint8_t md5[EXEHASH_MD5_LEN];
+	uint8_t sha256[EXEHASH_SHA256_LEN];
+};
+
+struct fc_lbl_memo {
+	uint64_t hash;		/* of the key and strings, never 0; 0 = empty */
+	uint64_t used;
+	struct fc_lbl_key key;
+	char user[EF_USER_LEN];
+	char comm[EF_COMM_LEN + 1];
+	char exe[FC_MEMO_PATH];
+	size_t len;
+	char text[FC_LBL_TEXT];
+};
+
+/* Storage the nfw_flow's pointers refer to, and the memos: must
  * start zeroed (static, calloc or = { 0 }) and live across flowconv()
  * calls. */
 struct flowconv_buf {
@@ -45,6 +77,7 @@ struct flowconv_buf {
 	char md5[2 * EXEHASH_MD5_LEN + 1];
 	char sha256[2 * EXEHASH_SHA256_LEN + 1];
 	struct fc_app_memo memo[FC_MEMO_SLOTS];
+	struct fc_lbl_memo lbl[FC_LBL_SLOTS];
 	uint64_t memo_clock;
 };
 

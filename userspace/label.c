@@ -91,7 +91,20 @@ static void emit_num(struct sink *s, const char *key, size_t klen, int known,
 #define STR(s, key, v) emit_str(s, key, sizeof(key) - 1, v)
 #define NUM(s, key, known, v) emit_num(s, key, sizeof(key) - 1, known, v)
 
-int lbl_encode(char *buf, size_t len, const struct lbl_proc *p)
+/* A label that does not fit fails whole: @buf is then "". */
+static int finish(struct sink *s)
+{
+	if (s->full || !s->len) {
+		if (s->len)
+			s->p[0] = 0;
+		errno = ERANGE;
+		return -1;
+	}
+	s->p[s->n] = 0;
+	return (int)s->n;
+}
+
+int lbl_encode_proc(char *buf, size_t len, const struct lbl_proc *p)
 {
 	struct sink s = { buf, len, 0, 0 };
 	unsigned h = p->have;
@@ -108,16 +121,24 @@ int lbl_encode(char *buf, size_t len, const struct lbl_proc *p)
 	STR(&s, " sha256=", p->sha256);
 	NUM(&s, " fg=", p->fg >= 0, p->fg > 0);
 	NUM(&s, " cgroup=", h & LBL_CGROUP, p->cgroup);
-	NUM(&s, " netns=", h & LBL_NETNS, p->netns);
+	return finish(&s);
+}
+
+int lbl_encode_flow(char *buf, size_t len, size_t at,
+		    const struct lbl_proc *p)
+{
+	struct sink s = { buf, len, at, at >= len };
+
+	NUM(&s, " netns=", p->have & LBL_NETNS, p->netns);
 	STR(&s, " how=", p->how);
-	if (s.full || !len) {
-		if (len)
-			buf[0] = 0;
-		errno = ERANGE;
-		return -1;
-	}
-	buf[s.n] = 0;
-	return (int)s.n;
+	return finish(&s);
+}
+
+int lbl_encode(char *buf, size_t len, const struct lbl_proc *p)
+{
+	int n = lbl_encode_proc(buf, len, p);
+
+	return n < 0 ? n : lbl_encode_flow(buf, len, (size_t)n, p);
 }
 
 static int unhex(char c)

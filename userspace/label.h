@@ -47,6 +47,17 @@ struct lbl_proc {
 int lbl_encode(char *buf, size_t len, const struct lbl_proc *p);
 
 /*
+ * lbl_encode() in two parts: the process's (pid to cgroup), which is the
+ * same for every flow of a process and can be kept (flowconv.c), and the
+ * flow's own (netns, how), appended at @at, the first part's length.
+ * Same returns as lbl_encode(); lbl_encode_flow() returns the whole
+ * label's length.
+ */
+int lbl_encode_proc(char *buf, size_t len, const struct lbl_proc *p);
+int lbl_encode_flow(char *buf, size_t len, size_t at,
+		    const struct lbl_proc *p);
+
+/*
  * Find @key in @label and decode its value into @out (NUL terminated; a
  * decoded value may contain any byte except NUL). Returns 1 if found with
  * a value, 0 if found as unknown ("-"), -1 if absent, malformed or longer

@@ -442,6 +442,70 @@ START_TEST(app_id_memo_matches)
 }
 END_TEST
 
+/*
+ * flowconv's label memo gives the label a conversion without it gives:
+ * every field the process's part is made of varies on its own, among few
+ * values, so a memo that left one out of its key would hand out another
+ * process's part. The reference buffer's memo is cleared every time.
+ */
+START_TEST(label_memo_matches)
+{
+	static struct flowconv_buf b, fresh;
+	static struct ef_record r;
+	static const char *const exes[] = {
+		"/usr/bin/curl", "/opt/my tool/run%1", "/usr/sbin/sshd", "",
+		NULL,	/* 300 bytes: too long for the memo */
+	};
+	static const char *const comms[] = { "curl", "run", "", "sshd" };
+	static char longexe[301];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	struct hc_result h = { .ok = true };
+	struct nfw_flow f, g;
+
+	memset(longexe, 'p', 300);
+	longexe[0] = '/';
+	r.family = AF_INET;
+	for (unsigned it = 0; it < 6000; it++) {
+		unsigned pick[16];
+		const char *exe;
+
+		for (unsigned i = 0; i < 16; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			pick[i] = (unsigned)(x >> 20);
+		}
+		memset(&r.proc, 0, sizeof(r.proc));
+		r.proc.present = pick[0] % 8 != 0;
+		r.has_sock_uid = pick[1] % 2;
+		r.sock_uid = 1000 + pick[1] % 3;
+		r.sock_cgroup = pick[2] % 3 * 77;
+		r.proc.tgid = 100 + pick[3] % 4;
+		r.proc.ppid = 1 + pick[4] % 2;
+		r.proc.uid = pick[5] % 3 ? 0 : 65534;
+		r.proc.gid = pick[6] % 2;
+		r.proc.euid = pick[7] % 2 * 1000;
+		r.proc.cgroup_id = pick[8] % 3 * 4242;
+		r.proc.flags = pick[9] % 2 ? EXEFLOW_PF_FOREGROUND : 0;
+		snprintf(r.proc.comm, sizeof(r.proc.comm), "%s",
+			 comms[pick[10] % 4]);
+		exe = exes[pick[11] % 5];
+		snprintf(r.proc.exe_path, sizeof(r.proc.exe_path), "%s",
+			 exe ? exe : longexe);
+		r.netns_id = 4026531840ull + pick[12] % 2;
+		r.method = (uint8_t)(pick[13] % 4);
+		memset(h.md5, pick[14] % 2 ? 0xa5 : 0x5a, sizeof(h.md5));
+		memset(h.sha256, pick[14] % 3 ? 0x11 : 0x22, sizeof(h.sha256));
+		memset(fresh.lbl, 0, sizeof(fresh.lbl));
+		ck_assert_int_eq(flowconv(&r, pick[15] % 3 ? &h : NULL, 0, &f,
+					  &b), 0);
+		ck_assert_int_eq(flowconv(&r, pick[15] % 3 ? &h : NULL, 0, &g,
+					  &fresh), 0);
+		ck_assert_str_eq(f.label, g.label);
+	}
+}
+END_TEST
+
 static Suite *pipeline_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -453,6 +517,7 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(tc, hash_timeout_writes_without);
 	tcase_add_test(tc, full_disk_keeps_records);
 	tcase_add_test(tc, app_id_memo_matches);
+	tcase_add_test(tc, label_memo_matches);
 	suite_add_tcase(s, tc);
 	return s;
 }
