@@ -55,6 +55,7 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	t = kv($0, "test"); r = kv($0, "round"); s = kv($0, "state")
 	net[t, r, s] = kv($0, "value"); rounds[t] = r > rounds[t] ? r : rounds[t]
 	states[s] = 1
+	if (kv($0, "daemon_ns") != "") dns[t, r, s] = kv($0, "daemon_ns")
 }
 /^BENCH mem / {
 	have_mem = 1
@@ -132,6 +133,17 @@ END {
 			row(pass == 1 ? i : i "b", tname[t] ": " label, 3, ">= " ttarget[t],
 				pass == 1 ? ge(S_med, ttarget[t]) : "(diagnostic)",
 				"medians " si(moff) unit[t] " unloaded, " si(mon) unit[t] " " (pass == 1 ? "loaded" : "module only"))
+		}
+		# exeflowd on-CPU time per connection while the test ran
+		n = 0
+		delete v
+		for (r = 1; r <= rounds[t]; r++)
+			if (t == "crr" && (t, r, "on") in dns && net[t, r, "on"] > 0 && setting["SECS"] > 0)
+				v[++n] = dns[t, r, "on"] / (net[t, r, "on"] * setting["SECS"])
+		if (n) {
+			stats(v, n)
+			row(i "c", "exeflowd CPU per connection, loaded (schedstat; on the instruction clock: instructions)",
+				0, "", "(diagnostic)", "ns of its threads while the test ran / connections")
 		}
 	}
 	for (i = 1; i <= 3; i++) {

@@ -56,6 +56,18 @@ cpu_busy_idle() { # "busy idle" jiffies of all CPUs so far (/proc/stat)
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat
 }
 
+# On-CPU ns of exeflowd's threads so far (schedstat; 0 without a daemon).
+# On the instruction clock, instructions.
+daemon_ns() {
+	_n=0
+	if [ -n "$DAEMON_PID" ]; then
+		for _f in /proc/"$DAEMON_PID"/task/*/schedstat; do
+			{ read -r _r _ <"$_f"; } 2>/dev/null && _n=$((_n + _r))
+		done
+	fi
+	echo "$_n"
+}
+
 reverse() {
 	_r=
 	for _w in "$@"; do _r="$_w $_r"; done
@@ -82,14 +94,17 @@ while [ "$r" -le "$ROUNDS" ]; do
 		for st in $order; do
 			set_state "$st"
 			settle
-			set -- $(cpu_busy_idle)
+			set -- $(cpu_busy_idle) $(daemon_ns)
 			v=$("t_$t")
 			[ -n "$v" ] || fail "$t: no result"
+			# exeflowd's CPU during the test (the records it gets
+			# then are from the same test, a second or two older)
+			dns=$(($(daemon_ns) - $3))
 			# the CPUs' idle share during the test: a test that
 			# waits is not measuring the packet path alone
 			idle=$(cpu_busy_idle | awk -v b="$1" -v i="$2" \
 				'{ t = $1 - b + $2 - i; printf "%.3f", t ? ($2 - i) / t : 0 }')
-			bench "net test=$t round=$r state=$st value=$v idle=$idle"
+			bench "net test=$t round=$r state=$st value=$v idle=$idle daemon_ns=$dns"
 		done
 	done
 	r=$((r + 1))
