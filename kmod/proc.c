@@ -32,6 +32,7 @@
 #include "main.h"
 #include "params.h"
 #include "proc.h"
+#include "record.h"
 #include "stats.h"
 
 #define EF_PROC_BITS	10
@@ -76,6 +77,7 @@ static void ef_proc_free(struct ef_proc *p)
 	if (p->exe_file)
 		fput(p->exe_file);
 	kfree(p->exe_path);
+	kfree(p->attrs);
 	atomic_dec(&ef_nprocs);
 	kmem_cache_free(ef_proc_cache, p);
 }
@@ -277,6 +279,11 @@ static void ef_resolve_one(struct ef_proc *p, char *buf)
 		ef_stat_inc(EXEFLOW_S_EXE_UNRESOLVED);
 	if (p->exe_path)
 		state = EF_EXE_DONE;
+	p->attrs = ef_record_proc_attrs(p, state, &p->attrs_len);
+	if (p->attrs) {
+		kfree(p->exe_path);
+		p->exe_path = NULL;
+	}
 	p->exe_file = NULL;
 	/* publish exe_* and exe_flags; pairs with ef_proc_exe_state() */
 	smp_store_release(&p->exe_state, state);

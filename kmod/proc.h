@@ -42,6 +42,13 @@ struct ef_proc {
 	char *exe_path;
 	u32 exe_major, exe_minor;
 	u64 exe_ino, exe_size, exe_mtime_ns;
+	/*
+	 * Once resolved: the record attributes of all the above, encoded
+	 * once (record.c), or NULL. Published with exe_state; exe_path is
+	 * then freed, the attributes hold it.
+	 */
+	void *attrs;
+	u32 attrs_len;
 };
 
 int ef_proc_init(void);

@@ -655,6 +655,65 @@ static void ef_kt_record_ifname(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/*
+ * A resolved process's attributes, encoded once (ef_record_proc_attrs(),
+ * as the resolver does) and copied into every record, are the very bytes
+ * a record encodes field by field, resolved or failed. (On x86, where a
+ * u64 needs no padding attribute wherever it lands.) A record of a
+ * process still pending does not use them.
+ */
+static void ef_kt_record_proc_attrs(struct kunit *test)
+{
+	static const int states[] = { EF_EXE_FAILED, EF_EXE_DONE };
+	struct ef_kt_rec *r = ef_kt_full(test);
+	struct ef_kt_attrs *a = kunit_kcalloc(test, 2, sizeof(*a), GFP_KERNEL);
+	const struct nlattr *x, *y;
+	struct sk_buff *live, *copy;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	for (i = 0; i < ARRAY_SIZE(states); i++) {
+		r->p.exe_state = states[i];
+		r->p.exe_flags = states[i] == EF_EXE_DONE ?
+				 EXEFLOW_PF_EXE_KNOWN : 0;
+		r->p.exe_path = r->path;
+		live = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 1, &a[0]);
+		r->p.attrs = ef_record_proc_attrs(&r->p, states[i],
+						  &r->p.attrs_len);
+		KUNIT_ASSERT_NOT_NULL(test, r->p.attrs);
+		r->p.exe_path = NULL;	/* as the resolver leaves it */
+		copy = ef_kt_encode(test, &r->f, EXEFLOW_EV_END, 1, &a[1]);
+		x = a[0].f[EXEFLOW_F_PROC];
+		y = a[1].f[EXEFLOW_F_PROC];
+		KUNIT_ASSERT_NOT_NULL(test, x);
+		KUNIT_ASSERT_NOT_NULL(test, y);
+		KUNIT_EXPECT_EQ(test, x->nla_type, y->nla_type);
+		KUNIT_EXPECT_EQ(test, nla_len(x), nla_len(y));
+		KUNIT_EXPECT_EQ(test, memcmp(nla_data(x), nla_data(y),
+					     min(nla_len(x), nla_len(y))), 0);
+		if (states[i] == EF_EXE_DONE)
+			ef_kt_str(test, a[1].p, EXEFLOW_P_EXE_PATH,
+				  "/usr/bin/curl");
+		kfree_skb(live);
+		kfree_skb(copy);
+		if (states[i] == EF_EXE_DONE)
+			break;
+		kfree(r->p.attrs);
+		r->p.attrs = NULL;
+	}
+
+	/* the resolved attributes, but the state says pending */
+	r->p.exe_state = EF_EXE_PENDING;
+	r->p.exe_path = r->path;
+	copy = ef_kt_encode(test, &r->f, EXEFLOW_EV_NEW, 1, &a[1]);
+	ef_kt_u32(test, a[1].p, EXEFLOW_P_FLAGS,
+		  EXEFLOW_PF_HAS_TTY | EXEFLOW_PF_SESSION_LEADER);
+	ef_kt_absent(test, a[1].p, EXEFLOW_P_EXE_PATH);
+	kfree_skb(copy);
+	kfree(r->p.attrs);
+	r->p.attrs = NULL;
+}
+
 static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_full),
 	KUNIT_CASE(ef_kt_record_minimal),
@@ -665,6 +724,7 @@ static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_too_small),
 	KUNIT_CASE(ef_kt_record_max),
 	KUNIT_CASE(ef_kt_record_ifname),
+	KUNIT_CASE(ef_kt_record_proc_attrs),
 	{}
 };
 
