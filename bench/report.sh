@@ -57,6 +57,12 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 	states[s] = 1
 	if (kv($0, "daemon_ns") != "") dns[t, r, s] = kv($0, "daemon_ns")
 }
+/^BENCH crrcost / {
+	r = kv($0, "round"); s = kv($0, "state")
+	if (kv($0, "conns") > 0) cost[r, s] = kv($0, "busy_ns") / kv($0, "conns")
+	if (kv($0, "conns") > 0) cost_d[r, s] = kv($0, "daemon_ns") / kv($0, "conns")
+	cost_rounds = r > cost_rounds ? r : cost_rounds
+}
 /^BENCH mem / {
 	have_mem = 1
 	n = kv($0, "flows"); fam = kv($0, "fam"); if (fam == "") fam = 4
@@ -144,6 +150,25 @@ END {
 			stats(v, n)
 			row(i "c", "exeflowd CPU per connection, loaded (schedstat; on the instruction clock: instructions)",
 				0, "", "(diagnostic)", "ns of its threads while the test ran / connections")
+		}
+		# the same connections by their whole cost, drained
+		for (pass = 1; pass <= 2 && t == "crr"; pass++) {
+			s = pass == 1 ? "on" : "mod"
+			n = 0
+			delete v; delete off; delete onv; delete dv
+			for (r = 1; r <= cost_rounds; r++)
+				if ((r, s) in cost && (r, "off") in cost && cost[r, s] > 0) {
+					v[++n] = cost[r, "off"] / cost[r, s]
+					off[n] = cost[r, "off"]; onv[n] = cost[r, s]; dv[n] = cost_d[r, s]
+				}
+			if (!n) continue
+			stats(off, n); moff = S_med
+			stats(onv, n); mon = S_med
+			stats(dv, n); md = S_med
+			stats(v, n)
+			row(i (pass == 1 ? "d" : "e"), "connections by their whole CPU cost, drained: unloaded / " (pass == 1 ? "loaded" : "module only") " CPU per connection",
+				3, "", "(diagnostic)", sprintf("medians %.0f ns unloaded, %.0f ns %s%s", moff, mon,
+				pass == 1 ? "loaded" : "module only", pass == 1 ? sprintf(", of it exeflowd %.0f ns", md) : ""))
 		}
 	}
 	for (i = 1; i <= 3; i++) {

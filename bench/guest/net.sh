@@ -79,6 +79,37 @@ daemon_ns() {
 	echo "$_n"
 }
 
+# Idle ns of all CPUs so far (/proc/stat idle + iowait: counted exactly,
+# in 10 ms units, not sampled by the tick).
+idle_ns() {
+	awk '$1 == "cpu" { printf "%.0f\n", ($5 + $6) * 1e7; exit }' /proc/stat
+}
+
+daemon_quiet() { # exeflowd used under 1 ms of CPU in 0.3 s
+	_q=$(daemon_ns)
+	sleep 0.3
+	[ $(($(daemon_ns) - _q)) -lt 1000000 ]
+}
+
+# Figure 3 by its cost: the CPU time that SECS of connections take, from
+# the first until everything they cause is done (their flows ended 2 s
+# after closing and exported, then written by exeflowd; with the module
+# alone, queued), divided by their number. In steady state the rate is
+# its inverse, but this needs no window: the loaded rate moves by a few
+# per cent with where a window falls against the exporter's 1 s period.
+crr_cost() { # crr_cost ROUND STATE
+	_t0=$(now_ns) _i0=$(idle_ns) _d0=$(daemon_ns)
+	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$SECS" 2 \
+		>/tmp/crr.out 2>&1 || { cat /tmp/crr.out; fail "tcp-crr"; }
+	sleep 4
+	if [ "$2" = on ]; then
+		wait_for 30 backlog_empty
+		wait_for 30 daemon_quiet
+	fi
+	_busy=$(( ($(now_ns) - _t0) * $(nproc) - ($(idle_ns) - _i0) ))
+	bench "crrcost round=$1 state=$2 conns=$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' /tmp/crr.out) busy_ns=$_busy daemon_ns=$(($(daemon_ns) - _d0))"
+}
+
 reverse() {
 	_r=
 	for _w in "$@"; do _r="$_w $_r"; done
@@ -99,12 +130,16 @@ SECS=$_secs
 k=0
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	for t in tcp udp crr; do
+	for t in tcp udp crr cost; do
 		if [ $((k % 2)) = 0 ]; then order=$STATES; else order=$(reverse $STATES); fi
 		k=$((k + 1))
 		for st in $order; do
 			set_state "$st"
 			settle
+			if [ "$t" = cost ]; then
+				crr_cost "$r" "$st"
+				continue
+			fi
 			[ "$t" = crr ] && crr_warm
 			set -- $(cpu_busy_idle) $(daemon_ns)
 			v=$("t_$t")
