@@ -52,13 +52,13 @@ function ge(x, t) { return x >= t ? "met" : "**missed**" }
 function le(x, t) { return x <= t ? "met" : "**missed**" }
 
 /^BENCH net / {
-	t = kv($0, "test"); r = kv($0, "round"); s = kv($0, "state")
+	t = kv($0, "test"); r = kv($0, "round") + 0; s = kv($0, "state")
 	net[t, r, s] = kv($0, "value"); rounds[t] = r > rounds[t] ? r : rounds[t]
 	states[s] = 1
 	if (kv($0, "daemon_ns") != "") dns[t, r, s] = kv($0, "daemon_ns")
 }
 /^BENCH crrcost / {
-	r = kv($0, "round"); s = kv($0, "state")
+	r = kv($0, "round") + 0; s = kv($0, "state")
 	if (kv($0, "conns") > 0) cost[r, s] = kv($0, "busy_ns") / kv($0, "conns")
 	if (kv($0, "conns") > 0) cost_d[r, s] = kv($0, "daemon_ns") / kv($0, "conns")
 	cost_rounds = r > cost_rounds ? r : cost_rounds

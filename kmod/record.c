@@ -77,10 +77,18 @@ static int ef_put_proc_attrs(struct sk_buff *skb, const struct ef_proc *p,
 void *ef_record_proc_attrs(const struct ef_proc *p, int state, u32 *len)
 {
 	size_t path = p->exe_path ? strlen(p->exe_path) + 1 : 0;
-	/* the fixed attributes take ~200 bytes with any padding */
-	struct sk_buff *skb = alloc_skb(512 + nla_total_size(path), GFP_KERNEL);
+	struct sk_buff *skb;
 	void *attrs = NULL;
 
+	/*
+	 * Without efficient unaligned access a u64 is padded to where it
+	 * lands in the message, which bytes encoded apart cannot know: such
+	 * machines encode field by field.
+	 */
+	if (!IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
+		return NULL;
+	/* the fixed attributes take ~200 bytes with any padding */
+	skb = alloc_skb(512 + nla_total_size(path), GFP_KERNEL);
 	if (!skb)
 		return NULL;
 	if (!ef_put_proc_attrs(skb, p, state)) {

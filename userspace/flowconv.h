@@ -57,7 +57,7 @@ struct fc_lbl_key {	/* compared with memcmp: build it zeroed */
 };
 
 struct fc_lbl_memo {
-	uint64_t hash;		/* of the key and strings, never 0; 0 = empty */
+	uint64_t hash;		/* of the key's numbers, never 0; 0 = empty */
 	uint64_t used;
 	struct fc_lbl_key key;
 	char user[EF_USER_LEN];
