@@ -720,6 +720,81 @@ static void ef_kt_record_proc_attrs(struct kunit *test)
 	r->p.attrs = NULL;
 }
 
+/* The same attributes through ef_wr_*() and through nla_put_*(). */
+static void ef_kt_wr_sample(struct ef_wr *w)
+{
+	static const u8 a6[16] = { 0xfd, [15] = 1 }, a4[4] = { 10, 0, 0, 1 };
+	unsigned long nest = ef_wr_nest(w, 7);
+
+	ef_wr_u8(w, 1, 0xab);
+	ef_wr_u16(w, 2, 0x1234);
+	ef_wr_u64(w, 4, 0x0102030405060708ULL, 9);
+	ef_wr_u32(w, 3, 0xdeadbeef);
+	ef_wr_u64(w, 4, 42, 9);
+	ef_wr_str(w, 5, "veth-long-name0");
+	ef_wr_str(w, 6, "");
+	ef_wr_attr(w, 8, a6, sizeof(a6));
+	ef_wr_attr(w, 10, a4, sizeof(a4));
+	ef_wr_nest_end(w, nest);
+}
+
+static void ef_kt_nla_sample(struct kunit *test, struct sk_buff *skb)
+{
+	static const u8 a6[16] = { 0xfd, [15] = 1 }, a4[4] = { 10, 0, 0, 1 };
+	struct nlattr *nest = nla_nest_start(skb, 7);
+
+	KUNIT_ASSERT_NOT_NULL(test, nest);
+	KUNIT_ASSERT_EQ(test, nla_put_u8(skb, 1, 0xab) ||
+			nla_put_u16(skb, 2, 0x1234) ||
+			nla_put_u64_64bit(skb, 4, 0x0102030405060708ULL, 9) ||
+			nla_put_u32(skb, 3, 0xdeadbeef) ||
+			nla_put_u64_64bit(skb, 4, 42, 9) ||
+			nla_put_string(skb, 5, "veth-long-name0") ||
+			nla_put_string(skb, 6, "") ||
+			nla_put(skb, 8, sizeof(a6), a6) ||
+			nla_put(skb, 10, sizeof(a4), a4), 0);
+	nla_nest_end(skb, nest);
+}
+
+/*
+ * A record's writer (two passes: measure, then write in place) gives the
+ * bytes nla_put_*() give, padding included, wherever the skb's tail is.
+ */
+static void ef_kt_record_writer(struct kunit *test)
+{
+	unsigned int off;
+
+	for (off = 0; off < 16; off += 4) {
+		struct sk_buff *a = alloc_skb(512, GFP_KERNEL);
+		struct sk_buff *b = alloc_skb(512, GFP_KERNEL);
+		struct ef_wr w;
+		unsigned int len;
+
+		KUNIT_ASSERT_NOT_NULL(test, a);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		memset(skb_put(a, off), 0x5a, off);
+		memset(skb_put(b, off), 0x5a, off);
+		/* what the writer must not touch: the room past its bytes */
+		memset(skb_tail_pointer(b), 0xee, skb_tailroom(b));
+		ef_kt_nla_sample(test, a);
+		w.at = (unsigned long)skb_tail_pointer(b);
+		w.write = false;
+		ef_kt_wr_sample(&w);
+		len = w.at - (unsigned long)skb_tail_pointer(b);
+		KUNIT_EXPECT_EQ(test, len, a->len - off);
+		w.at = (unsigned long)skb_put(b, len);
+		w.write = true;
+		ef_kt_wr_sample(&w);
+		KUNIT_EXPECT_EQ(test, w.at, (unsigned long)skb_tail_pointer(b));
+		KUNIT_EXPECT_EQ(test, a->len, b->len);
+		KUNIT_EXPECT_EQ(test, memcmp(a->data, b->data,
+					     min(a->len, b->len)), 0);
+		KUNIT_EXPECT_EQ(test, *skb_tail_pointer(b), 0xee);
+		kfree_skb(a);
+		kfree_skb(b);
+	}
+}
+
 static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_full),
 	KUNIT_CASE(ef_kt_record_minimal),
@@ -731,6 +806,7 @@ static struct kunit_case ef_record_cases[] = {
 	KUNIT_CASE(ef_kt_record_max),
 	KUNIT_CASE(ef_kt_record_ifname),
 	KUNIT_CASE(ef_kt_record_proc_attrs),
+	KUNIT_CASE(ef_kt_record_writer),
 	{}
 };
 
