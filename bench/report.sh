@@ -166,9 +166,10 @@ END {
 			stats(onv, n); mon = S_med
 			stats(dv, n); md = S_med
 			stats(v, n)
-			row(i (pass == 1 ? "d" : "e"), "connections by their whole CPU cost, drained: unloaded / " (pass == 1 ? "loaded" : "module only") " CPU per connection",
-				3, "", "(diagnostic)", sprintf("medians %.0f ns unloaded, %.0f ns %s%s", moff, mon,
-				pass == 1 ? "loaded" : "module only", pass == 1 ? sprintf(", of it exeflowd %.0f ns", md) : ""))
+			cu = setting["ICOUNT"] == 1 ? "instructions" : "ns"
+			row(i (pass == 1 ? "d" : "e"), "new connections by their whole CPU cost (drained): CPU per connection, unloaded / " (pass == 1 ? "loaded" : "module only"),
+				3, "", "(diagnostic)", sprintf("medians %.0f %s unloaded, %.0f %s %s%s", moff, cu, mon, cu,
+				pass == 1 ? "loaded" : "module only", pass == 1 ? sprintf(", of it exeflowd %.0f %s", md, cu) : ""))
 		}
 	}
 	for (i = 1; i <= 3; i++) {
