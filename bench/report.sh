@@ -59,8 +59,10 @@ function le(x, t) { return x <= t ? "met" : "**missed**" }
 }
 /^BENCH crrcost / {
 	r = kv($0, "round") + 0; s = kv($0, "state")
-	if (kv($0, "conns") > 0) cost[r, s] = kv($0, "busy_ns") / kv($0, "conns")
-	if (kv($0, "conns") > 0) cost_d[r, s] = kv($0, "daemon_ns") / kv($0, "conns")
+	if ((c = kv($0, "conns")) > 0) {
+		cost[r, s] = kv($0, "busy_ns") / c
+		cost_d[r, s] = kv($0, "daemon_ns") / c
+	}
 	cost_rounds = r > cost_rounds ? r : cost_rounds
 }
 /^BENCH mem / {

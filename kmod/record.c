@@ -305,7 +305,7 @@ int ef_record_put(struct sk_buff *skb, const struct ef_flow *f, u8 event,
 	len = w.at - tail;
 	if (len > skb_tailroom(skb))
 		return -EMSGSIZE;
-	tail = (unsigned long)skb_put(skb, len);
+	skb_put(skb, len);
 	w.at = tail;
 	w.write = true;
 	ef_wr_flow(&w, f, &c);

@@ -214,21 +214,23 @@ static int label(struct flowconv_buf *b, const struct lbl_proc *l,
 			return -1;
 		if (m2->used < m->used)
 			m = m2;
-		if ((size_t)n >= sizeof(m->text) ||
-		    strlen(user) >= sizeof(m->user) ||
-		    strlen(comm) >= sizeof(m->comm) ||
-		    strlen(exe) >= sizeof(m->exe))
-			return lbl_encode_flow(b->label, sizeof(b->label),
-					       (size_t)n, l);
-		m->hash = h;
-		m->key = k;
-		strcpy(m->user, user);
-		strcpy(m->comm, comm);
-		strcpy(m->exe, exe);
-		m->len = (size_t)n;
-		memcpy(m->text, b->label, m->len);
+		if ((size_t)n < sizeof(m->text) &&
+		    strlen(user) < sizeof(m->user) &&
+		    strlen(comm) < sizeof(m->comm) &&
+		    strlen(exe) < sizeof(m->exe)) {
+			m->hash = h;
+			m->key = k;
+			strcpy(m->user, user);
+			strcpy(m->comm, comm);
+			strcpy(m->exe, exe);
+			m->len = (size_t)n;
+			memcpy(m->text, b->label, m->len);
+		} else {
+			m = NULL;	/* too long to keep */
+		}
 	}
-	m->used = ++b->memo_clock;
+	if (m)
+		m->used = ++b->memo_clock;
 	return lbl_encode_flow(b->label, sizeof(b->label), (size_t)n, l);
 }
 

@@ -131,9 +131,7 @@ static const struct ef_record *unpark(struct pipeline *p,
 
 /*
  * Returns false if the writer could not take the flow (keep it parked).
- * @received_ms is the caller's clock reading: in a VM whose clocksource
- * has no vDSO (HPET, as the bench guest's), each reading is a syscall
- * and a device access.
+ * @received_ms is the caller's reading of now_ms(), which it needed anyway.
  */
 static bool emit(struct pipeline *p, const struct ef_record *r,
 		 const struct hc_result *hash, uint64_t received_ms)

@@ -46,9 +46,15 @@ t_udp() { # datagrams/s received, 64-byte payload, one flow
 	sed -n 's/^pps=\([0-9]*\).*/\1/p' /tmp/sink.out
 }
 
-t_crr() { # connect, 1-byte request, 1-byte answer, close; per second
-	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$SECS" 2 >/tmp/crr.out 2>&1 ||
+# crr_run SECS: connect, 1-byte request, 1-byte answer, close, for SECS
+# (2 clients); efbench's "cps= conns=" in /tmp/crr.out
+crr_run() {
+	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$1" 2 >/tmp/crr.out 2>&1 ||
 		{ cat /tmp/crr.out; fail "tcp-crr"; }
+}
+
+t_crr() { # connections per second
+	crr_run "$SECS"
 	sed -n 's/^cps=\([0-9]*\).*/\1/p' /tmp/crr.out
 }
 
@@ -58,10 +64,6 @@ t_crr() { # connect, 1-byte request, 1-byte answer, close; per second
 # that has been accepting for a while: without them the measurement would
 # end before exeflowd got most of its records.
 CRR_WARM=${CRR_WARM:-3}
-crr_warm() {
-	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$CRR_WARM" 2 \
-		>/tmp/crr.out 2>&1 || { cat /tmp/crr.out; fail "tcp-crr warm-up"; }
-}
 
 cpu_busy_idle() { # "busy idle" jiffies of all CPUs so far (/proc/stat)
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat
@@ -82,7 +84,8 @@ daemon_ns() {
 # Idle ns of all CPUs so far (/proc/stat idle + iowait: counted exactly,
 # in 10 ms units, not sampled by the tick).
 idle_ns() {
-	awk '$1 == "cpu" { printf "%.0f\n", ($5 + $6) * 1e7; exit }' /proc/stat
+	set -- $(cpu_busy_idle)
+	echo $(($2 * 10000000))
 }
 
 daemon_quiet() { # exeflowd used under 1 ms of CPU in 0.3 s
@@ -109,8 +112,7 @@ crr_cost() { # crr_cost ROUND STATE
 	# what the test before left (its last second of connections)
 	crr_drain "$2"
 	_t0=$(now_ns) _i0=$(idle_ns) _d0=$(daemon_ns)
-	ip netns exec a taskset -c "$WL" efbench tcp-crr 10.0.0.2 8000 "$SECS" 2 \
-		>/tmp/crr.out 2>&1 || { cat /tmp/crr.out; fail "tcp-crr"; }
+	crr_run "$SECS"
 	# the polling (on) costs a few ms of the ~3 s counted
 	crr_drain "$2"
 	_busy=$(( ($(now_ns) - _t0) * $(nproc) - ($(idle_ns) - _i0) ))
@@ -147,7 +149,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 				crr_cost "$r" "$st"
 				continue
 			fi
-			[ "$t" = crr ] && crr_warm
+			[ "$t" = crr ] && crr_run "$CRR_WARM"
 			set -- $(cpu_busy_idle) $(daemon_ns)
 			v=$("t_$t")
 			[ -n "$v" ] || fail "$t: no result"

@@ -394,6 +394,15 @@ START_TEST(full_disk_keeps_records)
 }
 END_TEST
 
+/* The tests' reproducible pseudo-random sequence (xorshift64). */
+static uint64_t xorshift(uint64_t x)
+{
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
 /* flowconv's app id memo gives what nfw_app_id gives, through evictions,
  * look-alike pairs and paths too long to keep. */
 START_TEST(app_id_memo_matches)
@@ -426,9 +435,7 @@ START_TEST(app_id_memo_matches)
 	for (unsigned it = 0; it < 20000; it++) {
 		unsigned i;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		x = xorshift(x);
 		i = (unsigned)(x % 300);
 		if (x % 3)
 			i %= 20;	/* hot programs, and a tail that evicts */
@@ -470,9 +477,7 @@ START_TEST(label_memo_matches)
 		const char *exe;
 
 		for (unsigned i = 0; i < 16; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
+			x = xorshift(x);
 			pick[i] = (unsigned)(x >> 20);
 		}
 		memset(&r.proc, 0, sizeof(r.proc));
