@@ -12,6 +12,7 @@
  *
  * Nothing here sleeps or allocates with anything but GFP_ATOMIC.
  */
+#include <linux/bitops.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
@@ -142,8 +143,9 @@ static __always_inline void ef_key_ports(struct ef_pkt *pkt,
 }
 
 /*
- * Every packet goes through ef_parse(), ef_parse_l4() and ef_key_ports():
- * inlined into the hook, as calls they cost more than their work.
+ * What is not IPv4 TCP or UDP goes through ef_parse_other(), ef_parse_l4()
+ * and ef_key_ports(): inlined into the hook, as calls they cost more than
+ * their work (IPv6 is common too).
  */
 static __always_inline bool ef_parse_l4(struct sk_buff *skb,
 					struct ef_pkt *pkt, int thoff,
@@ -191,15 +193,71 @@ static __always_inline bool ef_parse_l4(struct sk_buff *skb,
 	return true;
 }
 
-static __always_inline bool ef_parse(struct sk_buff *skb,
-				     const struct nf_hook_state *state,
-				     struct ef_pkt *pkt)
+/*
+ * IPv4 TCP and UDP, nearly every packet: the key without ef_parse_other()'s
+ * 16-byte address buffers and without its clearing, ordered as
+ * ef_key_ports() orders it (address, then port, as numbers). Under
+ * CONFIG_INIT_STACK_ALL_ZERO every buffer on the stack costs its clearing:
+ * @buf is only read where skb_header_pointer() filled it.
+ */
+static __always_inline bool ef_parse4_ports(struct sk_buff *skb,
+					    struct ef_pkt *pkt,
+					    const struct iphdr *iph, u8 proto)
+{
+	struct ef_key *k = &pkt->key;
+	u8 buf[sizeof(struct tcphdr)] __uninitialized;
+	__be32 saddr = iph->saddr, daddr = iph->daddr;
+	const __be16 *port;
+	u32 ports;
+	u8 side;
+
+	port = skb_header_pointer(skb, iph->ihl * 4,
+				  proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
+				  2 * sizeof(*port), buf);
+	if (!port)
+		return false;
+	if (likely(saddr != daddr))
+		side = ntohl(saddr) > ntohl(daddr);
+	else
+		side = ntohs(port[0]) > ntohs(port[1]);
+	memcpy(&ports, port, sizeof(ports));
+	if (side) {
+		/* the two ports trade places whatever the byte order */
+		ports = ror32(ports, 16);
+		swap(saddr, daddr);
+	}
+	k->family = AF_INET;
+	k->proto = proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	memcpy(k->port, &ports, sizeof(k->port));
+	k->addr[0] = saddr;
+	k->addr[1] = daddr;
+	pkt->side = side;
+	pkt->init_side = side;
+	if (proto == IPPROTO_TCP) {
+		pkt->tcp_flags = tcp_flag_byte((const struct tcphdr *)port);
+		/* a SYN-ACK seen first: the peer initiated */
+		if ((pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
+		    (TCPHDR_SYN | TCPHDR_ACK))
+			pkt->init_side = !side;
+	}
+	return true;
+}
+
+/* Everything else, field by field. */
+static __always_inline bool ef_parse_other(struct sk_buff *skb,
+					   const struct nf_hook_state *state,
+					   struct ef_pkt *pkt)
 {
 	struct ef_key *k = &pkt->key;
 	__be32 src[4] __aligned(8) = {}, dst[4] __aligned(8) = {};
 	bool fragment;
 	int thoff;
 
+	/* what this key leaves unset must be equal in every packet */
+	memset((u8 *)k + offsetofend(struct ef_key, netns_id), 0,
+	       sizeof(*k) - offsetofend(struct ef_key, netns_id));
 	if (state->pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
@@ -243,10 +301,52 @@ static __always_inline bool ef_parse(struct sk_buff *skb,
 		}
 		k->proto = nexthdr;
 	}
+	return ef_parse_l4(skb, pkt, thoff, fragment, src, dst);
+}
+
+/*
+ * The packet's key (its first ef_key_len() bytes; the netns id is the
+ * caller's), sides, length and TCP flags. Bytes of the key past
+ * ef_key_len() are not set: nothing reads them.
+ */
+static __always_inline bool ef_parse(struct sk_buff *skb,
+				     const struct nf_hook_state *state,
+				     struct ef_pkt *pkt)
+{
 	pkt->len = skb->len;
 	pkt->segs = skb_is_gso(skb) ? max_t(u32, 1,
 					    skb_shinfo(skb)->gso_segs) : 1;
-	return ef_parse_l4(skb, pkt, thoff, fragment, src, dst);
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+		u8 proto = iph->protocol;
+
+		if (likely((proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+			   !(iph->frag_off & htons(IP_OFFSET))))
+			return ef_parse4_ports(skb, pkt, iph, proto);
+	}
+	return ef_parse_other(skb, state, pkt);
+}
+
+/*
+ * Everything of @pkt that ef_parse() does not set. The hook's ef_pkt is
+ * not cleared as a whole (nor by CONFIG_INIT_STACK_ALL_ZERO): a field
+ * added to it needs its value here or in ef_parse().
+ */
+static __always_inline void ef_pkt_init(struct ef_pkt *pkt, u64 netns_id,
+					const struct net_device *dev,
+					bool out, bool loopback)
+{
+	BUILD_BUG_ON(sizeof(*pkt) != sizeof(struct ef_key) + 2 * sizeof(void *) +
+		     2 * sizeof(u32) + 8);
+	pkt->key.netns_id = netns_id;
+	pkt->dev = dev;
+	pkt->sk = NULL;
+	pkt->out = out;
+	pkt->tcp_flags = 0;
+	pkt->loopback = loopback;
+	pkt->gate = 0;
+	pkt->user_sk = 0;
+	pkt->kernel = 0;
 }
 
 /* Which socket this packet belongs to locally, and may we trust current. */
@@ -306,22 +406,21 @@ static unsigned int ef_hook(void *priv, struct sk_buff *skb,
 {
 	const struct ef_net *en = priv;
 	const struct net_device *dev;
-	struct ef_pkt pkt;
+	struct ef_pkt pkt __uninitialized;	/* ef_pkt_init(), ef_parse() */
+	bool out, loopback = false;
 
 	if (!ef_param(enabled))
 		return NF_ACCEPT;
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.out = state->hook == NF_INET_LOCAL_OUT;
-	dev = pkt.out ? state->out : state->in;
+	out = state->hook == NF_INET_LOCAL_OUT;
+	dev = out ? state->out : state->in;
 	if (dev && (dev->flags & IFF_LOOPBACK)) {
 		/* loopback packets are counted once, when sent */
-		if (!ef_param(track_loopback) || !pkt.out)
+		if (!ef_param(track_loopback) || !out)
 			return NF_ACCEPT;
-		pkt.loopback = 1;
+		loopback = true;
 	}
-	pkt.dev = dev;
-	pkt.key.netns_id = en->id;
+	ef_pkt_init(&pkt, en->id, dev, out, loopback);
 	if (!ef_parse(skb, state, &pkt))
 		return NF_ACCEPT;
 	ef_classify_sock(skb, state, &pkt);

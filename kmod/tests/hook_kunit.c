@@ -2,7 +2,8 @@
 /*
  * KUnit: the canonical flow key (included at the end of hook.c). Packets
  * are built as skbs and parsed by ef_parse() the way ef_hook() does it:
- * into a zeroed struct ef_pkt with the netns id already set.
+ * into a struct ef_pkt that is not cleared (here: filled with a pattern),
+ * after ef_pkt_init().
  */
 #include <linux/inet.h>
 #include <linux/string.h>
@@ -39,8 +40,8 @@ static bool ef_kt_parse(struct kunit *test, struct ef_pkt *pkt, u8 family,
 	skb = ef_test_skb(family, proto, saddr, daddr, l4, l4len, frag_off);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->key.netns_id = EF_KT_NETNS;
+	memset(pkt, 0xa5, sizeof(*pkt));
+	ef_pkt_init(pkt, EF_KT_NETNS, NULL, false, false);
 	ok = ef_parse(skb, &state, pkt);
 	KUNIT_EXPECT_EQ(test, pkt->len, nhlen + l4len);
 	kfree_skb(skb);
@@ -88,13 +89,13 @@ static void ef_kt_icmp(struct kunit *test, struct ef_pkt *pkt, u8 family,
 
 /*
  * Every byte of the key that is not part of its value must be zero: the
- * key is compared as a whole. Clears the value fields of a copy
- * (the ports, or the ICMP type, code and identifier in their space) and
- * expects nothing else to be set.
+ * key's ef_key_len() bytes are compared as a whole. Clears the value
+ * fields of a copy (the ports, or the ICMP type, code and identifier in
+ * their space) and expects nothing else to be set.
  */
 static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 {
-	unsigned int alen = ef_key_alen(key);
+	unsigned int alen = ef_key_alen(key), len = ef_key_len(key);
 	struct ef_key k;
 
 	memcpy(&k, key, sizeof(k));
@@ -106,7 +107,7 @@ static void ef_kt_expect_clean(struct kunit *test, const struct ef_key *key)
 	memset(k.port, 0, sizeof(k.port));
 	k.family = 0;
 	k.proto = 0;
-	KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(&k, 0, sizeof(k)), NULL,
+	KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(&k, 0, len), NULL,
 				"stray bytes in the key (proto %u)",
 				key->proto);
 }
@@ -436,10 +437,76 @@ static void ef_kt_truncated(struct kunit *test)
 }
 
 /*
+ * IPv4 TCP and UDP take ef_parse4_ports(); everything else the general
+ * parse, which must give them the same key, sides and flags. Both parse
+ * the same packets: addresses equal or not, ports from a set with equal,
+ * byte-swapped and extreme values, any TCP flags, TCP headers cut short.
+ */
+static void ef_kt_ipv4_fast_path(struct kunit *test)
+{
+	static const u16 ports[] = { 0, 1, 2, 255, 256, 5201, 40000, 65535 };
+	static const __be32 addrs[] = {
+		htonl(0x0a000001), htonl(0x0a000002), htonl(0x7f000001),
+		htonl(0xc0a80101), htonl(0x0100000a), htonl(0xffffffff),
+	};
+	struct nf_hook_state state = { .pf = NFPROTO_IPV4 };
+	u32 x = 2463534242U;	/* xorshift32: the same packets every run */
+	unsigned int i;
+
+	for (i = 0; i < 4000; i++) {
+		union {
+			struct tcphdr tcp;
+			struct udphdr udp;
+		} h = {};
+		u8 proto = i & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		unsigned int len = proto == IPPROTO_TCP ? sizeof(h.tcp) :
+							  sizeof(h.udp);
+		__be32 src, dst;
+		struct ef_pkt a, b;
+		struct sk_buff *skb;
+		bool ok;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		src = addrs[x % ARRAY_SIZE(addrs)];
+		dst = addrs[(x >> 4) % ARRAY_SIZE(addrs)];
+		h.udp.source = htons(ports[(x >> 8) % ARRAY_SIZE(ports)]);
+		h.udp.dest = htons(ports[(x >> 12) % ARRAY_SIZE(ports)]);
+		if (proto == IPPROTO_TCP) {
+			h.tcp.doff = sizeof(h.tcp) / 4;
+			tcp_flag_byte(&h.tcp) = x >> 16;
+			if (!(x >> 24 & 31))
+				len = (x >> 29) + 4;	/* short: 4-11 */
+		}
+		skb = ef_test_skb(AF_INET, proto, &src, &dst, &h, len, 0);
+		KUNIT_ASSERT_NOT_NULL(test, skb);
+		memset(&a, 0xa5, sizeof(a));
+		ef_pkt_init(&a, EF_KT_NETNS, NULL, false, false);
+		memset(&b, 0x5a, sizeof(b));
+		ef_pkt_init(&b, EF_KT_NETNS, NULL, false, false);
+		ok = ef_parse(skb, &state, &a);
+		KUNIT_EXPECT_EQ(test, ok, ef_parse_other(skb, &state, &b));
+		kfree_skb(skb);
+		if (!ok)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(&a.key, &b.key,
+						 ef_key_len(&b.key)), 0,
+				    "packet %u: key", i);
+		KUNIT_EXPECT_EQ_MSG(test, a.side, b.side, "packet %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, a.init_side, b.init_side,
+				    "packet %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, a.tcp_flags, b.tcp_flags,
+				    "packet %u", i);
+		ef_kt_expect_clean(test, &a.key);
+	}
+}
+
+/*
  * The key is compared as words, so every byte must belong to a named
- * field: the hook's memset() zeroes padding, but C does not promise that
- * assignment or member stores keep padding bytes. The ports and the
- * addresses are hashed as one run of words (ef_hash()).
+ * field: the parse clears or sets every named byte, but C does not
+ * promise that assignment or member stores keep padding bytes. The ports
+ * and the addresses are hashed as one run of words (ef_hash()).
  */
 static void ef_kt_key_layout(struct kunit *test)
 {
@@ -468,6 +535,7 @@ static struct kunit_case ef_key_cases[] = {
 	KUNIT_CASE(ef_kt_fragment4),
 	KUNIT_CASE(ef_kt_fragment6),
 	KUNIT_CASE(ef_kt_truncated),
+	KUNIT_CASE(ef_kt_ipv4_fast_path),
 	KUNIT_CASE(ef_kt_key_layout),
 	{}
 };
