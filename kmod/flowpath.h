@@ -149,6 +149,9 @@ static __always_inline void ef_set_if(int *ifindex,
 
 static __always_inline void ef_tcp_state(struct ef_flow *f, u8 flags, int dir)
 {
+	/* nearly every segment: neither, and nothing changes */
+	if (likely(!(flags & (TCPHDR_FIN | TCPHDR_RST))))
+		return;
 	if (flags & TCPHDR_RST)
 		f->flags |= EF_FL_CLOSING;
 	if (flags & TCPHDR_FIN)
