@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exehash.h"
 #include "hashcache.h"
 #include "log.h"
 #include "nlclient.h"
@@ -277,6 +278,11 @@ static int open_all(struct daemon *d, const struct nfw_options *o,
 		fprintf(stderr, "exeflowd: %s\n", err);
 		return -1;
 	}
+	/* OpenSSL's first use costs millions of instructions: now, not on
+	 * the first executable, while records arrive. */
+	if (exehash_init())
+		ef_log("MD5 or SHA-256 is not available from OpenSSL (FIPS "
+		       "mode?): flows are written without executable hashes");
 	d->hc = hashcache_create(hcfg);
 	if (!d->hc) {
 		fprintf(stderr, "exeflowd: cannot start the hash workers\n");

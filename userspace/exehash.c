@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Fetched explicitly, once: EVP_md5() and EVP_sha256() would be fetched
+ * again by every EVP_DigestInit_ex2(). Kept for the process's lifetime.
+ */
+static EVP_MD *md5_md, *sha256_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+	md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
+	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+int exehash_init(void)
+{
+	pthread_once(&md_once, md_fetch);
+	return md5_md && sha256_md ? 0 : -ENOTSUP;
+}
+
 int exehash_fd(int fd, uint64_t max_bytes, const atomic_bool *cancel,
 	       struct exehash *out)
 {
@@ -29,8 +49,8 @@ int exehash_fd(int fd, uint64_t max_bytes, const atomic_bool *cancel,
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (!EVP_DigestInit_ex2(md5, EVP_md5(), NULL) ||
-	    !EVP_DigestInit_ex2(sha, EVP_sha256(), NULL)) {
+	if (exehash_init() || !EVP_DigestInit_ex2(md5, md5_md, NULL) ||
+	    !EVP_DigestInit_ex2(sha, sha256_md, NULL)) {
 		ret = -ENOTSUP;
 		goto out;
 	}

@@ -22,6 +22,15 @@ struct exehash {
 };
 
 /*
+ * Fetches the two digests from OpenSSL, once (thread-safe, and
+ * exehash_fd() calls it too). OpenSSL 3 loads its configuration and
+ * provider on first use, millions of instructions: a daemon calls this at
+ * startup, not on its first executable. Returns 0, or -ENOTSUP when a
+ * digest is unavailable (e.g. MD5 in FIPS mode).
+ */
+int exehash_init(void);
+
+/*
  * Hashes fd from offset 0 to EOF with pread (the fd's offset is not used
  * or moved). Returns 0, or a negative errno:
  *   -EFBIG      more than max_bytes bytes (stops reading at max_bytes + 1)
