@@ -6,7 +6,8 @@
 # WARNING, BUG, Oops or panic (or a KASAN, kmemleak, lockdep... report).
 # Environment: VM_KERNEL_IMAGE, VM_MEM, VM_ACCEL (default tcg,thread=single),
 # VM_SMP (default 2), VM_ICOUNT (a QEMU -icount argument, default none),
-# VM_APPEND (extra kernel arguments),
+# VM_APPEND (extra kernel arguments), VM_QEMU_ARGS (extra QEMU arguments,
+# split on spaces: bench/hooktrace.sh's -s),
 # VM_PANIC_ARGS (default "oops=panic panic_on_warn=1"), VM_SCENARIO_TIMEOUT,
 # VM_EXTRA_REPORTS (more grep -E alternatives that fail the run);
 # mkinitrd.sh reads VM_KMODS, VM_MODULES_DIR, VM_GUEST_HOOKS and EXTRA_KO.
@@ -40,7 +41,7 @@ total=$(( limit * $# + 300 ))
 timeout "$total" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" \
 	${VM_ICOUNT:+-icount "$VM_ICOUNT"} \
 	-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
-	-display none -monitor none -no-reboot \
+	${VM_QEMU_ARGS:-} -display none -monitor none -no-reboot \
 	-serial "file:$log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 ${VM_PANIC_ARGS-oops=panic panic_on_warn=1} exeflow.timeout=$limit ${VM_APPEND:-}" \
