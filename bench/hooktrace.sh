@@ -21,7 +21,9 @@ max=${HOOKTRACE_MAX:-2000}
 out=$top/build/hooktrace
 kver=${BENCH_KERNEL:-$(sh "$vm/kernels.sh" | awk '{print $1}')}
 [ -n "$kver" ] || { echo "hooktrace: no test kernel installed (run 'make deps')" >&2; exit 1; }
-command -v gdb >/dev/null || { echo "hooktrace: needs gdb" >&2; exit 1; }
+for t in gdb nm python3; do
+	command -v $t >/dev/null || { echo "hooktrace: needs $t" >&2; exit 1; }
+done
 # bench_hook runs its kinds in this order, each 1 + N calls (the first
 # creates the flow): with N = 3 the third call of kind i is hit 4 i + 3
 case $kind in
@@ -85,6 +87,8 @@ quit
 EOF
 gdb -q -batch -x "$out/gdb.cmd" >"$out/gdb.out" 2>&1 || true
 wait "$qemu" || { cat "$out/vm.out"; echo "hooktrace: guest run failed (log: $out/guest.log)" >&2; exit 1; }
+grep -q '^Breakpoint 1,' "$out/gdb.out" ||
+	{ cat "$out/gdb.out"; echo "hooktrace: gdb did not stop in ef_hook() (attached after the guest's 30 s?)" >&2; exit 1; }
 # from ef_hook's first instruction to its own return
 grep '^=>' "$out/gdb.out" | python3 -c '
 import sys

@@ -87,4 +87,13 @@ ef_genl_dump_info(struct netlink_callback *cb)
 #define EF_KRETPROBE_USABLE	1
 #endif
 
+/*
+ * Stack variables the packet path fills itself, exempt from
+ * CONFIG_INIT_STACK_ALL_ZERO's clearing: mainline since 6.8, stable
+ * 5.10.223, 5.15.163 and 6.1.100; without it they are cleared, as before.
+ */
+#ifndef __uninitialized
+#define __uninitialized
+#endif
+
 #endif /* EXEFLOW_COMPAT_H */

@@ -27,6 +27,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "flowpath.h"
 #include "flowtable.h"
 #include "hook.h"
@@ -205,7 +206,10 @@ static __always_inline bool ef_parse4_ports(struct sk_buff *skb,
 					    const struct iphdr *iph, u8 proto)
 {
 	struct ef_key *k = &pkt->key;
-	u8 buf[sizeof(struct tcphdr)] __uninitialized;
+	union {			/* aligned for the loads below */
+		struct tcphdr th;
+		__be16 port[2];
+	} buf __uninitialized;
 	__be32 saddr = iph->saddr, daddr = iph->daddr;
 	const __be16 *port;
 	u32 ports;
@@ -213,7 +217,7 @@ static __always_inline bool ef_parse4_ports(struct sk_buff *skb,
 
 	port = skb_header_pointer(skb, iph->ihl * 4,
 				  proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
-				  2 * sizeof(*port), buf);
+				  2 * sizeof(*port), &buf);
 	if (!port)
 		return false;
 	if (likely(saddr != daddr))

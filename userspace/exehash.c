@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 static uint64_t now_ns(void)
@@ -29,6 +30,9 @@ static void md_fetch(void)
 {
 	md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
 	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	/* a failed fetch leaves its reason on this thread's error queue */
+	if (!md5_md || !sha256_md)
+		ERR_clear_error();
 }
 
 int exehash_init(void)

@@ -440,7 +440,8 @@ static void ef_kt_truncated(struct kunit *test)
  * IPv4 TCP and UDP take ef_parse4_ports(); everything else the general
  * parse, which must give them the same key, sides and flags. Both parse
  * the same packets: addresses equal or not, ports from a set with equal,
- * byte-swapped and extreme values, any TCP flags, TCP headers cut short.
+ * byte-swapped and extreme values, any TCP flags, with and without IP
+ * options, first fragments, transport headers cut short.
  */
 static void ef_kt_ipv4_fast_path(struct kunit *test)
 {
@@ -451,16 +452,18 @@ static void ef_kt_ipv4_fast_path(struct kunit *test)
 	};
 	struct nf_hook_state state = { .pf = NFPROTO_IPV4 };
 	u32 x = 2463534242U;	/* xorshift32: the same packets every run */
-	unsigned int i;
+	unsigned int i, fast = 0;
 
 	for (i = 0; i < 4000; i++) {
 		union {
 			struct tcphdr tcp;
 			struct udphdr udp;
 		} h = {};
+		u8 l4[4 + sizeof(h)];
 		u8 proto = i & 1 ? IPPROTO_TCP : IPPROTO_UDP;
 		unsigned int len = proto == IPPROTO_TCP ? sizeof(h.tcp) :
 							  sizeof(h.udp);
+		unsigned int opt;
 		__be32 src, dst;
 		struct ef_pkt a, b;
 		struct sk_buff *skb;
@@ -476,20 +479,28 @@ static void ef_kt_ipv4_fast_path(struct kunit *test)
 		if (proto == IPPROTO_TCP) {
 			h.tcp.doff = sizeof(h.tcp) / 4;
 			tcp_flag_byte(&h.tcp) = x >> 16;
-			if (!(x >> 24 & 31))
-				len = (x >> 29) + 4;	/* short: 4-11 */
 		}
-		skb = ef_test_skb(AF_INET, proto, &src, &dst, &h, len, 0);
+		opt = x >> 24 & 1 ? 4 : 0;
+		if (!(x >> 25 & 15))
+			len = (x >> 27) % len;	/* cut short */
+		/* four NOPs as an IP option: the L4 header moves */
+		memset(l4, IPOPT_NOOP, opt);
+		memcpy(l4 + opt, &h, len);
+		skb = ef_test_skb(AF_INET, proto, &src, &dst, l4, opt + len,
+				  x & 0x100000 ? IP_MF : 0);
 		KUNIT_ASSERT_NOT_NULL(test, skb);
+		ip_hdr(skb)->ihl += opt / 4;
 		memset(&a, 0xa5, sizeof(a));
 		ef_pkt_init(&a, EF_KT_NETNS, NULL, false, false);
 		memset(&b, 0x5a, sizeof(b));
 		ef_pkt_init(&b, EF_KT_NETNS, NULL, false, false);
-		ok = ef_parse(skb, &state, &a);
-		KUNIT_EXPECT_EQ(test, ok, ef_parse_other(skb, &state, &b));
+		ok = ef_parse4_ports(skb, &a, ip_hdr(skb), proto);
+		KUNIT_EXPECT_EQ_MSG(test, ok, ef_parse_other(skb, &state, &b),
+				    "packet %u", i);
 		kfree_skb(skb);
 		if (!ok)
 			continue;
+		fast++;
 		KUNIT_EXPECT_EQ_MSG(test, memcmp(&a.key, &b.key,
 						 ef_key_len(&b.key)), 0,
 				    "packet %u: key", i);
@@ -500,6 +511,9 @@ static void ef_kt_ipv4_fast_path(struct kunit *test)
 				    "packet %u", i);
 		ef_kt_expect_clean(test, &a.key);
 	}
+	/* most packets are whole; some were cut short */
+	KUNIT_EXPECT_GT(test, fast, 3000U);
+	KUNIT_EXPECT_LT(test, fast, 4000U);
 }
 
 /*

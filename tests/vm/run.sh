@@ -7,7 +7,7 @@
 # Environment: VM_KERNEL_IMAGE, VM_MEM, VM_ACCEL (default tcg,thread=single),
 # VM_SMP (default 2), VM_ICOUNT (a QEMU -icount argument, default none),
 # VM_APPEND (extra kernel arguments), VM_QEMU_ARGS (extra QEMU arguments,
-# split on spaces: bench/hooktrace.sh's -s),
+# split on spaces, no glob characters: bench/hooktrace.sh's gdb stub),
 # VM_PANIC_ARGS (default "oops=panic panic_on_warn=1"), VM_SCENARIO_TIMEOUT,
 # VM_EXTRA_REPORTS (more grep -E alternatives that fail the run);
 # mkinitrd.sh reads VM_KMODS, VM_MODULES_DIR, VM_GUEST_HOOKS and EXTRA_KO.
