@@ -120,6 +120,20 @@ static void ef_key_icmp(struct ef_pkt *pkt, const __be32 *src,
 	pkt->init_side = 0;
 }
 
+/*
+ * The initiator of a flow with ports, if this packet starts it: its
+ * sender, unless it is a SYN-ACK seen first (the peer initiated). Needs
+ * the key's protocol, the packet's side and its TCP flags.
+ */
+static __always_inline void ef_ports_init_side(struct ef_pkt *pkt)
+{
+	pkt->init_side = pkt->side;
+	if (pkt->key.proto == IPPROTO_TCP &&
+	    (pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
+	    (TCPHDR_SYN | TCPHDR_ACK))
+		pkt->init_side = !pkt->side;
+}
+
 /* Ports: side 0 is the lower (address, port) pair. */
 static __always_inline void ef_key_ports(struct ef_pkt *pkt,
 					 const __be32 *src, const __be32 *dst,
@@ -135,12 +149,7 @@ static __always_inline void ef_key_ports(struct ef_pkt *pkt,
 	ef_key_set_addrs(k, pkt->side, src, dst);
 	k->port[pkt->side] = sport;
 	k->port[!pkt->side] = dport;
-	pkt->init_side = pkt->side;
-	/* a SYN-ACK seen first: the peer initiated */
-	if (k->proto == IPPROTO_TCP &&
-	    (pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
-	    (TCPHDR_SYN | TCPHDR_ACK))
-		pkt->init_side = !pkt->side;
+	ef_ports_init_side(pkt);
 }
 
 /*
@@ -238,14 +247,9 @@ static __always_inline bool ef_parse4_ports(struct sk_buff *skb,
 	k->addr[0] = saddr;
 	k->addr[1] = daddr;
 	pkt->side = side;
-	pkt->init_side = side;
-	if (proto == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP)
 		pkt->tcp_flags = tcp_flag_byte((const struct tcphdr *)port);
-		/* a SYN-ACK seen first: the peer initiated */
-		if ((pkt->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
-		    (TCPHDR_SYN | TCPHDR_ACK))
-			pkt->init_side = !side;
-	}
+	ef_ports_init_side(pkt);
 	return true;
 }
 

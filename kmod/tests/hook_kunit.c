@@ -16,6 +16,13 @@
 
 #define EF_KT_NETNS	42
 
+/* A packet as the hook has it before parsing: not cleared, initialised. */
+static void ef_kt_pkt_init(struct ef_pkt *pkt, int pattern)
+{
+	memset(pkt, pattern, sizeof(*pkt));
+	ef_pkt_init(pkt, EF_KT_NETNS, NULL, false, false);
+}
+
 /* Parse one IPv4/IPv6 packet carrying @l4 (@l4len bytes) like the hook. */
 static bool ef_kt_parse(struct kunit *test, struct ef_pkt *pkt, u8 family,
 			u8 proto, const char *src, const char *dst,
@@ -40,8 +47,7 @@ static bool ef_kt_parse(struct kunit *test, struct ef_pkt *pkt, u8 family,
 	skb = ef_test_skb(family, proto, saddr, daddr, l4, l4len, frag_off);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 
-	memset(pkt, 0xa5, sizeof(*pkt));
-	ef_pkt_init(pkt, EF_KT_NETNS, NULL, false, false);
+	ef_kt_pkt_init(pkt, 0xa5);
 	ok = ef_parse(skb, &state, pkt);
 	KUNIT_EXPECT_EQ(test, pkt->len, nhlen + l4len);
 	kfree_skb(skb);
@@ -490,10 +496,8 @@ static void ef_kt_ipv4_fast_path(struct kunit *test)
 				  x & 0x100000 ? IP_MF : 0);
 		KUNIT_ASSERT_NOT_NULL(test, skb);
 		ip_hdr(skb)->ihl += opt / 4;
-		memset(&a, 0xa5, sizeof(a));
-		ef_pkt_init(&a, EF_KT_NETNS, NULL, false, false);
-		memset(&b, 0x5a, sizeof(b));
-		ef_pkt_init(&b, EF_KT_NETNS, NULL, false, false);
+		ef_kt_pkt_init(&a, 0xa5);
+		ef_kt_pkt_init(&b, 0x5a);
 		ok = ef_parse4_ports(skb, &a, ip_hdr(skb), proto);
 		KUNIT_EXPECT_EQ_MSG(test, ok, ef_parse_other(skb, &state, &b),
 				    "packet %u", i);
